@@ -1,0 +1,467 @@
+"""The parts every workbook shares: context, inputs, figures, assumptions, sources, the record.
+
+A workbook calls :func:`load_case` once, shows its context with :func:`show_context` and
+:func:`show_steps`, and ends with :func:`publish`, which hands the run's metrics,
+assumptions and sources to the pipeline as one output of MIME type :data:`RECORD_MIME`.
+Table and text builders are pure; the ``show_*`` functions only display. Every string
+that comes from params is HTML-escaped before display.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from c3lib.exceptions import C3Error, ParamsError
+from c3lib.params import Action, Catalog, City, Pair, city_inputs, load_catalog
+from c3lib.reference import field_table
+
+__all__ = [
+    "RECORD_MIME",
+    "METRIC_COLUMNS",
+    "Case",
+    "load_case",
+    "context_table",
+    "steps_table",
+    "inputs",
+    "value",
+    "assumptions",
+    "sources",
+    "record",
+    "figure_html",
+    "table_html",
+    "show_context",
+    "show_steps",
+    "show_figure",
+    "show_table",
+    "show_assumptions",
+    "show_sources",
+    "publish",
+]
+
+RECORD_MIME = "application/vnd.c3.record+json"
+METRIC_COLUMNS = ["city", "metric", "value", "unit"]
+_OPTIONAL_METRIC_COLUMNS = ["pollutant", "scope"]
+_METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_INPUT_COLUMNS = [
+    "role",
+    "city",
+    "field",
+    "value",
+    "unit",
+    "year",
+    "source",
+    "quality",
+    "note",
+    "own",
+    "description",
+]
+_ASSUMPTION_COLUMNS = ["city", "input", "value", "unit", "basis", "source"]
+_PROFILE_ROWS = {
+    "population": "Population",
+    "area_km2": "Area",
+    "pm25_annual_mean": "PM2.5, annual mean",
+    "no2_annual_mean": "NO2, annual mean",
+    "grid_ef": "Grid CO2 factor",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One pair working on one action, with everything read from params."""
+
+    catalog: Catalog
+    pair: Pair
+    action: Action
+
+    @property
+    def mentor(self) -> City:
+        return self.catalog.cities[self.pair.mentor]
+
+    @property
+    def learning(self) -> City:
+        return self.catalog.cities[self.pair.learning]
+
+    @property
+    def cities(self) -> dict[str, City]:
+        return {"mentor": self.mentor, "learning": self.learning}
+
+    @property
+    def is_focus(self) -> bool:
+        return any(f.action == self.action.id for f in self.pair.focus)
+
+
+def load_case(pair: str, action: str, params_dir: str = "") -> Case:
+    """Load and validate the params a workbook run needs.
+
+    Parameters
+    ----------
+    pair : str
+        City-pair id (``params/pairs/<pair>.yaml``).
+    action : str
+        Action id (``params/actions.yaml``).
+    params_dir : str, optional
+        Params folder; ``""`` uses :func:`c3lib.params.default_params_dir`.
+
+    Raises
+    ------
+    ParamsErrors, ParamsError
+        The params are invalid, or the pair or action is unknown.
+    """
+    catalog = load_catalog(params_dir or None)
+    where = str(catalog.params_dir)
+    if pair not in catalog.pairs:
+        raise ParamsError(
+            where, "pair", f"unknown pair {pair!r}; known: {', '.join(catalog.pairs)}"
+        )
+    if action not in catalog.actions:
+        raise ParamsError(
+            where, "action", f"unknown action {action!r}; known: {', '.join(catalog.actions)}"
+        )
+    return Case(catalog, catalog.pairs[pair], catalog.actions[action])
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def context_table(case: Case) -> pd.DataFrame:
+    """Profile of both cities side by side: value, unit and quality flag per row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by indicator; columns ``<role>`` (formatted value with unit) and
+        ``<role> quality`` for each role, plus population density derived from
+        population and area.
+    """
+    rows: dict[str, dict[str, str]] = {}
+    for role, city in case.cities.items():
+        prof = city.profile
+        for key, label in _PROFILE_ROWS.items():
+            q = prof.get(key)
+            cell = f"{q.value:,.4g} {q.unit}" + (f" ({q.year})" if q.year else "") if q else "—"
+            rows.setdefault(label, {})[role] = cell
+            rows[label][f"{role} quality"] = q.quality if q else "missing"
+        density = prof["population"].value / prof["area_km2"].value
+        rows.setdefault("Population density", {})[role] = f"{density:,.0f} persons/km2"
+        rows["Population density"][f"{role} quality"] = "derived"
+    cols = ["mentor", "mentor quality", "learning", "learning quality"]
+    return pd.DataFrame.from_dict(rows, orient="index")[cols]
+
+
+def steps_table(case: Case) -> pd.DataFrame:
+    """The action-list steps with this pair's status, date and note (``not-started`` when unrecorded)."""
+    progress = case.pair.progress.get(case.action.id, {})
+    rows = []
+    for n, step in enumerate(case.action.steps, start=1):
+        s = progress.get(step.id)
+        rows.append(
+            {
+                "step": n,
+                "id": step.id,
+                "title": step.title,
+                "status": s.status if s else "not-started",
+                "date": s.date.isoformat() if s and s.date else "",
+                "note": s.note if s else "",
+                "source": step.source,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def inputs(case: Case) -> pd.DataFrame:
+    """The action's declared inputs for both cities, in long form.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``role``, ``city``, ``field``, ``value``, ``unit``, ``year``, ``source``,
+        ``quality``, ``note``, ``own``, ``description``; empty when the action declares
+        no inputs.
+    """
+    try:
+        field_table(case.action.id)
+    except KeyError:
+        return pd.DataFrame(columns=_INPUT_COLUMNS)
+    frames = []
+    for role, city in case.cities.items():
+        df = city_inputs(city, case.action.id).reset_index()
+        df.insert(0, "city", city.id)
+        df.insert(0, "role", role)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)[_INPUT_COLUMNS]
+
+
+def value(inputs: pd.DataFrame, role: str, field: str) -> float:
+    """One input's value for the city in ``role``.
+
+    Raises
+    ------
+    C3Error
+        No such input, or it has neither a value nor a default.
+    """
+    hit = inputs[(inputs["role"] == role) & (inputs["field"] == field)]
+    if hit.empty:
+        raise C3Error(f"no input {field!r} for the {role} city")
+    v = float(hit["value"].iloc[0])
+    if math.isnan(v):
+        raise C3Error(f"input {field!r} for the {role} city has no value and no default")
+    return v
+
+
+def assumptions(inputs: pd.DataFrame, extra: list[dict] | None = None) -> pd.DataFrame:
+    """Every assumed or missing input, plus further assumptions a workbook declares.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        From :func:`inputs`.
+    extra : list of dict, optional
+        Further rows with keys ``city``, ``input``, ``value``, ``unit``, ``basis``, ``source``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``city``, ``input``, ``value``, ``unit``, ``basis``, ``source``: the data
+        gaps, which double as the data-collection to-do list.
+    """
+    gaps = inputs[inputs["quality"].isin(["assumed", "missing"])]
+    rows = [
+        {
+            "city": r.city,
+            "input": r.field,
+            "value": r.value,
+            "unit": r.unit,
+            "basis": r.note or r.quality,
+            "source": r.source,
+        }
+        for r in gaps.itertuples()
+    ]
+    rows += [{k: row.get(k, "") for k in _ASSUMPTION_COLUMNS} for row in (extra or [])]
+    return pd.DataFrame(rows, columns=_ASSUMPTION_COLUMNS)
+
+
+def sources(
+    inputs: pd.DataFrame | None = None,
+    reference_frames: list[pd.DataFrame] | None = None,
+    extra: list[str] | None = None,
+) -> list[str]:
+    """Deduplicated source texts, in first-seen order, from inputs, reference rows and extras."""
+    seen: dict[str, None] = {}
+    frames = ([inputs] if inputs is not None else []) + list(reference_frames or [])
+    for df in frames:
+        if "source" in df.columns:
+            for s in df["source"].dropna().astype(str):
+                if s.strip():
+                    seen.setdefault(s.strip(), None)
+    for s in extra or []:
+        seen.setdefault(str(s).strip(), None)
+    return list(seen)
+
+
+def _pair_assumptions(case: Case) -> list[dict]:
+    out = []
+    if case.pair.roles_basis == "assumed":
+        out.append(
+            {
+                "city": "pair",
+                "input": "roles",
+                "value": f"mentor {case.mentor.id}, learning {case.learning.id}",
+                "unit": "",
+                "basis": case.pair.roles_note,
+                "source": "assumption",
+            }
+        )
+    for f in case.pair.focus:
+        if f.action == case.action.id and f.basis == "assumed":
+            out.append(
+                {
+                    "city": "pair",
+                    "input": "focus",
+                    "value": f.action,
+                    "unit": "",
+                    "basis": f.source,
+                    "source": "assumption",
+                }
+            )
+    return out
+
+
+def _metric_records(metrics: pd.DataFrame) -> list[dict]:
+    missing = set(METRIC_COLUMNS) - set(metrics.columns)
+    if missing:
+        raise C3Error(f"metrics lack column(s) {sorted(missing)}; need {METRIC_COLUMNS}")
+    cols = METRIC_COLUMNS + [c for c in _OPTIONAL_METRIC_COLUMNS if c in metrics.columns]
+    records = []
+    for i, row in enumerate(metrics[cols].to_dict("records")):
+        if not _METRIC_NAME.match(str(row["metric"])):
+            raise C3Error(f"metric {row['metric']!r} (row {i}) is not lowercase snake case")
+        v = float(row["value"])
+        if not math.isfinite(v):
+            raise C3Error(f"metric {row['metric']!r} for {row['city']} is not finite ({v})")
+        row["value"] = v
+        records.append(
+            {k: v for k, v in row.items() if not (k in _OPTIONAL_METRIC_COLUMNS and pd.isna(v))}
+        )
+    return records
+
+
+def record(
+    case: Case, metrics: pd.DataFrame, assumptions: pd.DataFrame, sources: list[str]
+) -> dict:
+    """The run's record: what the pipeline writes to ``<pair>/<action>.json`` (minus provenance).
+
+    Pair-level assumptions (roles, an assumed focus) and the action's own sources are
+    added here, so every case study carries them.
+    """
+    assumed = assumptions.astype(object).where(assumptions.notna(), None)
+    rows = _pair_assumptions(case) + assumed.to_dict("records")
+    return {
+        "pair": case.pair.id,
+        "action": case.action.id,
+        "title": case.action.title,
+        "pair_name": case.pair.name,
+        "cities": {
+            role: {"id": c.id, "name": c.name, "country": c.country}
+            for role, c in case.cities.items()
+        },
+        "roles_basis": case.pair.roles_basis,
+        "focus": case.is_focus,
+        "steps": steps_table(case).drop(columns="source").to_dict("records"),
+        "metrics": _metric_records(metrics),
+        "assumptions": rows,
+        "sources": list(dict.fromkeys(list(sources) + list(case.action.sources))),
+    }
+
+
+def figure_html(png: bytes, caption: str, alt: str) -> str:
+    """A ``<figure>`` with an embedded PNG, alt text and caption (all escaped)."""
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<figure class="c3-figure"><img src="data:image/png;base64,{data}" '
+        f'alt="{_esc(alt)}"/><figcaption>{_esc(caption)}</figcaption></figure>'
+    )
+
+
+def table_html(df: pd.DataFrame, caption: str = "", float_format: str = "{:,.4g}") -> str:
+    """An escaped HTML table with an optional caption."""
+    body = df.to_html(
+        escape=True, na_rep="—", border=0, classes="c3-table", float_format=float_format.format
+    )
+    if caption:
+        body = body.replace(">", f"><caption>{_esc(caption)}</caption>", 1)
+    return body
+
+
+def _display_html(body: str, text: str) -> None:
+    from IPython.display import display
+
+    display({"text/html": body, "text/plain": text}, raw=True)
+
+
+def show_context(case: Case) -> None:
+    """Display the pair, the roles (flagged when assumed), the focus and both city profiles."""
+    p = case.pair
+    flag = (
+        f' <span class="c3-assumed">assumed</span>: {_esc(p.roles_note)}'
+        if p.roles_basis == "assumed"
+        else ""
+    )
+    focus = [f for f in p.focus if f.action == case.action.id]
+    if focus:
+        f = focus[0]
+        tag = "" if f.basis == "sourced" else ' <span class="c3-assumed">assumed</span>'
+        focus_txt = f"This action is a focus of the pair{tag} ({_esc(f.source)})."
+    else:
+        focus_txt = (
+            "This action is not one of the pair's recorded focus actions; the "
+            "workbook runs it so the pair has a full set."
+        )
+    body = (
+        f'<div class="c3-context"><p><strong>{_esc(p.name)}</strong>: '
+        f"mentor <strong>{_esc(case.mentor.name)}</strong> ({_esc(case.mentor.country)}), "
+        f"learning city <strong>{_esc(case.learning.name)}</strong> "
+        f"({_esc(case.learning.country)}).{flag}</p><p>{focus_txt}</p></div>"
+    )
+    body += table_html(context_table(case), caption="City profiles (quality flag per value)")
+    _display_html(body, f"{p.name}: mentor {case.mentor.name}, learning {case.learning.name}")
+
+
+def show_steps(case: Case) -> None:
+    """Display the action-list steps with this pair's status."""
+    df = steps_table(case).drop(columns="id").set_index("step")
+    _display_html(table_html(df, caption=f"Action list: {case.action.title}"), df.to_string())
+
+
+def show_figure(fig, caption: str, alt: str, dpi: int = 96) -> None:
+    """Display a matplotlib figure as a captioned image with alt text, then close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The chart.
+    caption : str
+        One sentence saying what the figure shows.
+    alt : str
+        Text alternative for readers who cannot see the image.
+    dpi : int, optional
+        Resolution of the embedded PNG. [dots/inch]
+    """
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    _display_html(figure_html(buf.getvalue(), caption, alt), f"Figure: {caption}")
+
+
+def show_table(df: pd.DataFrame, caption: str = "") -> None:
+    """Display a DataFrame as an escaped, captioned table."""
+    _display_html(table_html(df, caption), df.to_string())
+
+
+def show_assumptions(df: pd.DataFrame) -> None:
+    """Display the data gaps and assumptions (the learning city's data-collection to-do list)."""
+    if df.empty:
+        _display_html(
+            "<p>No assumed inputs: every input comes from the cities' own data or "
+            "a named source.</p>",
+            "No assumed inputs.",
+        )
+        return
+    show_table(
+        df.reset_index(drop=True),
+        caption="Data gaps and assumptions: every assumed input (a data-collection to-do list)",
+    )
+
+
+def show_sources(items: list[str]) -> None:
+    """Display a numbered list of sources."""
+    lis = "".join(f"<li>{_esc(s)}</li>" for s in items)
+    _display_html(f'<ol class="c3-sources">{lis}</ol>', "\n".join(items))
+
+
+def publish(
+    case: Case, metrics: pd.DataFrame, assumptions: pd.DataFrame, sources: list[str]
+) -> None:
+    """Hand the run's record to the pipeline (and show a short summary).
+
+    The record travels as one output of MIME type :data:`RECORD_MIME` in the executed
+    notebook; ``c3 build`` reads it, adds provenance and writes ``<action>.json``.
+    """
+    from IPython.display import display
+
+    rec = record(case, metrics, assumptions, sources)
+    summary = (
+        f"Recorded {len(rec['metrics'])} metrics, {len(rec['assumptions'])} assumptions "
+        f"and {len(rec['sources'])} sources for {case.pair.id} / {case.action.id}."
+    )
+    display({RECORD_MIME: rec, "text/plain": summary}, raw=True)

@@ -1,0 +1,192 @@
+"""The ``c3`` command: validate params, list and build case studies."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+from c3lib.exceptions import C3Error, ParamsError, ParamsErrors
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def _params_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--params",
+        metavar="DIR",
+        default=None,
+        help="params folder (default: $C3_PARAMS or the repository's params/)",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="c3",
+        description="C3 Workbooks: build city-pair case studies from parameterized notebooks.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "validate",
+        help="check every params file; non-zero exit on any error",
+        description="Check actions, pairs and cities; each error names the file and the field.",
+    )
+    _params_arg(p)
+
+    p = sub.add_parser(
+        "list",
+        help="show pairs, actions and what a build would run",
+        description="Show pairs, actions and the runs a build would make.",
+    )
+    _params_arg(p)
+    p.add_argument(
+        "--out", metavar="DIR", default="outputs", help="output folder (default: outputs/)"
+    )
+
+    p = sub.add_parser(
+        "build",
+        help="run the workbooks and export the case studies",
+        description="Run every (pair × action) that has a notebook and write "
+        "outputs/<pair>/<action>.{ipynb,html,json} and "
+        "outputs/index.html.",
+    )
+    _params_arg(p)
+    p.add_argument("--pair", action="append", metavar="ID", help="only this pair (repeatable)")
+    p.add_argument("--action", action="append", metavar="ID", help="only this action (repeatable)")
+    p.add_argument(
+        "--out", metavar="DIR", default="outputs", help="output folder (default: outputs/)"
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="parallel runs (default: number of cores)",
+    )
+    p.add_argument("--force", action="store_true", help="re-run targets that are up to date")
+    p.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=300,
+        metavar="S",
+        help="seconds one cell may run (default 300)",
+    )
+    p.add_argument(
+        "--run-timeout",
+        type=float,
+        default=900,
+        metavar="S",
+        help="seconds one notebook may run (default 900)",
+    )
+    return parser
+
+
+def _load(params: str | None):
+    from c3lib.params import load_catalog
+
+    return load_catalog(params)
+
+
+def _report_errors(exc: C3Error) -> int:
+    if isinstance(exc, ParamsErrors):
+        print(f"c3: {len(exc.errors)} error(s) in params:", file=sys.stderr)
+        for e in exc.errors:
+            print(f"  {e}", file=sys.stderr)
+    else:
+        print(f"c3: error: {exc}", file=sys.stderr)
+    return EXIT_INVALID
+
+
+def cmd_validate(args) -> int:
+    cat = _load(args.params)
+    print(
+        f"ok: {len(cat.actions)} actions, {len(cat.pairs)} pairs, {len(cat.cities)} cities "
+        f"in {cat.params_dir}"
+    )
+    return EXIT_OK
+
+
+def cmd_list(args) -> int:
+    from c3lib.pipeline import plan
+
+    cat = _load(args.params)
+    print("Actions:")
+    for a in cat.actions.values():
+        print(f"  {a.id:<26} {a.title}  [{a.notebook}]")
+    print("Pairs:")
+    for p in cat.pairs.values():
+        focus = ", ".join(f.action + ("*" if f.basis == "assumed" else "") for f in p.focus)
+        roles = "" if p.roles_basis == "sourced" else " (roles assumed)"
+        print(f"  {p.id:<26} mentor {p.mentor}, learning {p.learning}{roles}; focus: {focus}")
+    specs = plan(cat, args.out)
+    print(
+        f"A build would run {len(specs)} targets (pair × action with a notebook) into "
+        f"{args.out}/  (* = assumed focus)"
+    )
+    return EXIT_OK
+
+
+def cmd_build(args) -> int:
+    from c3lib.pipeline import build, plan
+    from c3lib.site import write_index
+
+    cat = _load(args.params)
+    specs = plan(
+        cat,
+        args.out,
+        args.pair,
+        args.action,
+        force=args.force,
+        cell_timeout=args.cell_timeout,
+        run_timeout=args.run_timeout,
+    )
+    if not specs:
+        print("c3: nothing to build (no selected action has a notebook)", file=sys.stderr)
+        return EXIT_INVALID
+    total = len(specs)
+    print(f"Building {total} case studies into {args.out}/ with {args.jobs} job(s)…", flush=True)
+    done = 0
+    started = time.monotonic()
+
+    def progress(r) -> None:
+        nonlocal done
+        done += 1
+        took = f"{r.seconds:5.1f} s" if r.status != "cached" else "up to date"
+        line = f"[{done:>{len(str(total))}}/{total}] {r.status:<6} {r.pair}/{r.action} ({took})"
+        if r.error:
+            cell = f" in cell {r.failed_cell}" if r.failed_cell is not None else ""
+            line += f"\n    {r.error}{cell}"
+        print(line, flush=True)
+
+    results = build(specs, jobs=args.jobs, on_result=progress)
+    index = write_index(cat, args.out)
+    failed = [r for r in results if r.status == "failed"]
+    counts = {s: sum(r.status == s for r in results) for s in ("ok", "cached", "failed")}
+    print(
+        f"Done in {time.monotonic() - started:.1f} s: {counts['ok']} built, "
+        f"{counts['cached']} up to date, {counts['failed']} failed. Index: {index}"
+    )
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+COMMANDS = {"validate": cmd_validate, "list": cmd_list, "build": cmd_build}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``c3`` command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="c3: %(levelname)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except (ParamsError, ParamsErrors, C3Error) as exc:
+        return _report_errors(exc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

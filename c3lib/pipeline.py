@@ -1,0 +1,554 @@
+"""Run workbooks for city pairs: papermill → executed notebook, HTML case study and JSON record.
+
+Each target (pair × action) writes, under ``<out>/<pair>/``:
+
+- ``<action>.ipynb``: the executed notebook;
+- ``<action>.html``: the case study (nbconvert with the ``c3`` template);
+- ``<action>.json``: ``pair``, ``action``, ``metrics``, ``assumptions``, ``sources`` and
+  ``provenance``, read from the record the notebook publishes.
+
+Every file is written under a temporary name and moved into place, so an interrupted
+build leaves no half-written file. A failed run writes ``<action>.failed.ipynb`` and
+``<action>.error.json`` and leaves the last good ``.html`` and ``.json`` untouched. A
+target whose inputs have not changed since its last good run is skipped (its cache key
+covers the notebook's code, the pair's and cities' params, the reference data, c3lib and
+the template).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from multiprocessing import get_context
+from pathlib import Path
+
+import nbformat
+
+import c3lib
+from c3lib.casestudy import RECORD_MIME
+from c3lib.exceptions import C3Error, ParamsError, ParamsErrors
+from c3lib.params import Catalog
+from c3lib.reference import data_hash
+
+__all__ = [
+    "NOTEBOOKS_DIR",
+    "RunSpec",
+    "RunResult",
+    "plan",
+    "run",
+    "build",
+    "target_paths",
+    "read_status",
+    "atomic_write",
+]
+
+log = logging.getLogger("c3lib")
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+DEFAULT_CELL_TIMEOUT = 300
+DEFAULT_RUN_TIMEOUT = 900
+KERNEL_START_TRIES = 3
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything one run needs; picklable, so it can go to another process or machine."""
+
+    pair: str
+    action: str
+    notebook: str
+    params_dir: str
+    out_dir: str
+    parameters: dict = field(default_factory=dict)
+    params_hash: str = ""
+    cache_key: str = ""
+    git_commit: str | None = None
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT
+    run_timeout: float = DEFAULT_RUN_TIMEOUT
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What became of one run."""
+
+    pair: str
+    action: str
+    status: str  # "ok", "cached" or "failed"
+    seconds: float = 0.0
+    cell_seconds: float = 0.0
+    error: str = ""
+    failed_cell: int | None = None
+
+
+def target_paths(out_dir: str | Path, pair: str, action: str) -> dict[str, Path]:
+    """Where a target's files go, checked to stay inside ``out_dir``."""
+    root = Path(out_dir).resolve()
+    folder = (root / pair).resolve()
+    if folder.parent != root:
+        raise C3Error(f"output path for pair {pair!r} leaves the output folder {root}")
+    names = {
+        "ipynb": ".ipynb",
+        "html": ".html",
+        "json": ".json",
+        "failed": ".failed.ipynb",
+        "error": ".error.json",
+    }
+    return {k: folder / f"{action}{suffix}" for k, suffix in names.items()}
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    mode = "wb" if isinstance(data, bytes) else "w"
+    with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _sha(*parts: str | bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+@cache
+def _code_hash() -> str:
+    """Hash of c3lib's source and the export template (what shapes every output)."""
+    pkg = Path(c3lib.__file__).parent
+    templates = pkg.parent / "templates"
+    files = sorted(pkg.glob("*.py")) + sorted(templates.rglob("*") if templates.is_dir() else [])
+    return _sha(c3lib.__version__, data_hash(), *[p.read_bytes() for p in files if p.is_file()])
+
+
+def _notebook_code(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "\n\0".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+def git_commit(repo: Path | None = None) -> str | None:
+    """The current commit of the repository holding c3lib, or None outside git."""
+    repo = repo or Path(c3lib.__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _check_overrides(catalog: Catalog, pair: str, action: str, notebook: Path) -> dict:
+    import papermill
+
+    overrides = dict(catalog.pairs[pair].parameters.get(action, {}))
+    if not overrides:
+        return overrides
+    label = str(catalog.params_dir / "pairs" / f"{pair}.yaml")
+    declared = papermill.inspect_notebook(str(notebook))
+    kinds = {"float": (int, float), "int": (int,), "str": (str,), "bool": (bool,)}
+    errors = []
+    for name, v in overrides.items():
+        where = f"parameters.{action}.{name}"
+        if name not in declared:
+            errors.append(
+                ParamsError(
+                    label,
+                    where,
+                    f"the {action} notebook has no such parameter; known: {', '.join(declared)}",
+                )
+            )
+            continue
+        kind = kinds.get(declared[name]["inferred_type_name"])
+        if kind and (not isinstance(v, kind) or (bool not in kind and isinstance(v, bool))):
+            errors.append(
+                ParamsError(
+                    label, where, f"expected {declared[name]['inferred_type_name']}, got {v!r}"
+                )
+            )
+    if errors:
+        raise ParamsErrors(errors)
+    return overrides
+
+
+def plan(
+    catalog: Catalog,
+    out_dir: str | Path,
+    pairs: Iterable[str] | None = None,
+    actions: Iterable[str] | None = None,
+    notebooks_dir: Path | None = None,
+    force: bool = False,
+    cell_timeout: float = DEFAULT_CELL_TIMEOUT,
+    run_timeout: float = DEFAULT_RUN_TIMEOUT,
+) -> list[RunSpec]:
+    """The runs a build makes: every selected action that has a notebook, for every selected pair.
+
+    Raises
+    ------
+    C3Error
+        A selected pair or action id is unknown.
+    ParamsErrors
+        A pair overrides a parameter its notebook does not declare, or with the wrong type.
+    """
+    notebooks_dir = Path(notebooks_dir or NOTEBOOKS_DIR)
+    pairs = list(pairs or catalog.pairs)
+    actions = list(actions or catalog.actions)
+    for p in pairs:
+        if p not in catalog.pairs:
+            raise C3Error(f"unknown pair {p!r}; known: {', '.join(catalog.pairs)}")
+    for a in actions:
+        if a not in catalog.actions:
+            raise C3Error(f"unknown action {a!r}; known: {', '.join(catalog.actions)}")
+    commit = git_commit()
+    specs = []
+    for p in pairs:
+        params_hash = catalog.pair_hash(p)
+        for a in actions:
+            nb_path = notebooks_dir / catalog.actions[a].notebook
+            if not nb_path.is_file():
+                continue
+            overrides = _check_overrides(catalog, p, a, nb_path)
+            key = _sha(
+                _notebook_code(nb_path),
+                params_hash,
+                _code_hash(),
+                json.dumps(overrides, sort_keys=True, default=str),
+                p,
+                a,
+            )
+            specs.append(
+                RunSpec(
+                    pair=p,
+                    action=a,
+                    notebook=str(nb_path),
+                    params_dir=str(catalog.params_dir),
+                    out_dir=str(out_dir),
+                    parameters=overrides,
+                    params_hash=params_hash,
+                    cache_key=key,
+                    git_commit=commit,
+                    cell_timeout=cell_timeout,
+                    run_timeout=run_timeout,
+                    force=force,
+                )
+            )
+    return specs
+
+
+def read_status(out_dir: str | Path, pair: str, action: str) -> dict:
+    """The recorded state of a target: its last good record and any newer failure."""
+    paths = target_paths(out_dir, pair, action)
+    state: dict = {
+        "pair": pair,
+        "action": action,
+        "status": "missing",
+        "record": None,
+        "error": None,
+    }
+    for key in ("json", "error"):
+        try:
+            data = json.loads(paths[key].read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if key == "json":
+            state["record"], state["status"] = data, "ok"
+        else:
+            state["error"], state["status"] = data, "failed"
+    return state
+
+
+def _is_current(spec: RunSpec, paths: dict[str, Path]) -> bool:
+    if spec.force or paths["error"].exists():
+        return False
+    if not (paths["ipynb"].exists() and paths["html"].exists()):
+        return False
+    try:
+        rec = json.loads(paths["json"].read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return rec.get("provenance", {}).get("cache_key") == spec.cache_key
+
+
+def _find_record(nb: nbformat.NotebookNode) -> dict | None:
+    for cell in reversed(nb.cells):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if RECORD_MIME in data:
+                return dict(data[RECORD_MIME])
+    return None
+
+
+def _cell_seconds(nb: nbformat.NotebookNode) -> float:
+    total = 0.0
+    for cell in nb.cells:
+        pm = cell.get("metadata", {}).get("papermill", {})
+        if pm.get("duration") is not None:
+            total += float(pm["duration"])
+    return total
+
+
+def _failed_cell(nb: nbformat.NotebookNode) -> int | None:
+    for i, cell in enumerate(nb.cells):
+        if cell.get("metadata", {}).get("papermill", {}).get("exception"):
+            return i
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return i
+    return None
+
+
+def _kernel_manager_class(ipc_dir: str):
+    """A kernel manager whose kernels listen on Unix sockets in ``ipc_dir``, not on TCP.
+
+    IPC keeps kernels unreachable from other hosts and spares the TCP port search; a
+    private folder per run means sockets never land in the notebook's folder and two
+    kernels never race for the same socket names.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    if os.name != "posix":
+        return AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", os.path.join(ipc_dir, "k"))
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
+
+
+def _execute(spec: RunSpec, output_path: Path) -> nbformat.NotebookNode:
+    import papermill
+
+    deadline = time.monotonic() + spec.run_timeout
+
+    def timeout_for(cell) -> float:
+        return max(1.0, min(spec.cell_timeout, deadline - time.monotonic()))
+
+    params = {"pair": spec.pair, "params_dir": spec.params_dir, **spec.parameters}
+    ipc_dir = tempfile.mkdtemp(prefix="c3-kernel-")
+    try:
+        return papermill.execute_notebook(
+            spec.notebook,
+            str(output_path),
+            parameters=params,
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            cwd=str(Path(spec.notebook).parent),
+            timeout_func=timeout_for,
+            kernel_manager_class=_kernel_manager_class(ipc_dir),
+        )
+    finally:
+        shutil.rmtree(ipc_dir, ignore_errors=True)
+
+
+def _execute_with_retry(spec: RunSpec, output_path: Path) -> nbformat.NotebookNode:
+    from papermill.exceptions import PapermillExecutionError
+
+    for attempt in range(1, KERNEL_START_TRIES + 1):
+        try:
+            return _execute(spec, output_path)
+        except PapermillExecutionError:
+            raise
+        except (RuntimeError, TimeoutError) as exc:
+            started = output_path.exists() and _cell_seconds(nbformat.read(output_path, 4)) > 0
+            if started or attempt == KERNEL_START_TRIES:
+                raise
+            log.warning(
+                "kernel start failed for %s/%s (try %d): %s", spec.pair, spec.action, attempt, exc
+            )
+    raise AssertionError("unreachable")
+
+
+def _error_text(exc: BaseException, spec: RunSpec) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return f"{exc.ename}: {exc.evalue}"
+    name = type(exc).__name__
+    if name == "CellTimeoutError":
+        return (
+            f"CellTimeoutError: a cell ran past the timeout (cell {spec.cell_timeout:g} s, "
+            f"run {spec.run_timeout:g} s)"
+        )
+    return f"{name}: {exc}"
+
+
+def run(spec: RunSpec, export: bool = True) -> RunResult:
+    """Execute one target and write its outputs (see module docstring).
+
+    Never raises for a failure inside the notebook: that is returned as a ``failed``
+    :class:`RunResult` and recorded beside the outputs.
+    """
+    from c3lib.export import export_html
+
+    paths = target_paths(spec.out_dir, spec.pair, spec.action)
+    if _is_current(spec, paths):
+        return RunResult(spec.pair, spec.action, "cached")
+    folder = paths["ipynb"].parent
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp_nb = folder / f".{spec.action}.run-{os.getpid()}.ipynb"
+    started = time.monotonic()
+    try:
+        try:
+            nb = _execute_with_retry(spec, tmp_nb)
+        except Exception as exc:  # noqa: BLE001 - any failure of a run is recorded, not raised
+            nb = nbformat.read(tmp_nb, as_version=4) if tmp_nb.exists() else None
+            return _record_failure(spec, paths, nb, _error_text(exc, spec), started)
+        record = _find_record(nb)
+        if record is None:
+            return _record_failure(
+                spec,
+                paths,
+                nb,
+                "the notebook did not publish a record (c3lib.casestudy.publish)",
+                started,
+            )
+        built_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        record["provenance"] = {
+            "c3lib_version": c3lib.__version__,
+            "git_commit": spec.git_commit,
+            "params_hash": spec.params_hash,
+            "cache_key": spec.cache_key,
+            "built_at": built_at,
+            "parameters": {"pair": spec.pair, **spec.parameters},
+        }
+        record["status"] = "ok"
+        html = export_html(nb, record["provenance"]) if export else None
+        atomic_write(paths["ipynb"], nbformat.writes(nb))
+        if html is not None:
+            atomic_write(paths["html"], html)
+        atomic_write(paths["json"], json.dumps(record, indent=1, ensure_ascii=False, default=str))
+        for key in ("failed", "error"):
+            paths[key].unlink(missing_ok=True)
+        return RunResult(
+            spec.pair, spec.action, "ok", time.monotonic() - started, _cell_seconds(nb)
+        )
+    finally:
+        tmp_nb.unlink(missing_ok=True)
+
+
+def _record_failure(
+    spec: RunSpec, paths: dict[str, Path], nb, error: str, started: float
+) -> RunResult:
+    cell = _failed_cell(nb) if nb is not None else None
+    if nb is not None:
+        atomic_write(paths["failed"], nbformat.writes(nb))
+    source = nb.cells[cell].source[:2000] if nb is not None and cell is not None else ""
+    atomic_write(
+        paths["error"],
+        json.dumps(
+            {
+                "pair": spec.pair,
+                "action": spec.action,
+                "status": "failed",
+                "error": error,
+                "failed_cell": cell,
+                "cell_source": source,
+                "failed_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "executed_notebook": paths["failed"].name if nb is not None else None,
+            },
+            indent=1,
+            ensure_ascii=False,
+        ),
+    )
+    log.error("%s/%s failed: %s", spec.pair, spec.action, error)
+    return RunResult(
+        spec.pair,
+        spec.action,
+        "failed",
+        time.monotonic() - started,
+        _cell_seconds(nb) if nb is not None else 0.0,
+        error,
+        cell,
+    )
+
+
+def clean_temporaries(out_dir: str | Path) -> int:
+    """Remove temporary files an interrupted build left behind; return how many."""
+    root = Path(out_dir)
+    if not root.is_dir():
+        return 0
+    n = 0
+    for pattern in (".*.tmp-*", ".*.run-*.ipynb"):
+        for p in root.rglob(pattern):
+            p.unlink(missing_ok=True)
+            n += 1
+    return n
+
+
+def _pool_run(spec: RunSpec) -> RunResult:
+    return run(spec)
+
+
+def build(
+    specs: list[RunSpec],
+    jobs: int = 1,
+    on_result: Callable[[RunResult], None] | None = None,
+) -> list[RunResult]:
+    """Run every spec, ``jobs`` at a time, each in a fresh kernel; failures do not stop the batch.
+
+    Parameters
+    ----------
+    specs : list of RunSpec
+        From :func:`plan`.
+    jobs : int
+        Worker processes. 1 runs in this process.
+    on_result : callable, optional
+        Called with each :class:`RunResult` as it completes (for progress display).
+    """
+    for out_dir in {s.out_dir for s in specs}:
+        clean_temporaries(out_dir)
+    results = []
+    for result in _iter_results(specs, jobs):
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+def _iter_results(specs: list[RunSpec], jobs: int) -> Iterator[RunResult]:
+    todo = [s for s in specs if not _is_current(s, target_paths(s.out_dir, s.pair, s.action))]
+    for s in specs:
+        if s not in todo:
+            yield RunResult(s.pair, s.action, "cached")
+    if jobs <= 1 or len(todo) <= 1:
+        for s in todo:
+            yield run(s)
+        return
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(todo)), mp_context=get_context("forkserver")
+    ) as pool:
+        futures = {pool.submit(_pool_run, s): s for s in todo}
+        for fut in as_completed(futures):
+            s = futures[fut]
+            try:
+                yield fut.result()
+            except Exception as exc:  # noqa: BLE001 - a crashed worker fails one run only
+                yield RunResult(s.pair, s.action, "failed", error=f"worker crashed: {exc!r}")
+
+
+def results_json(results: list[RunResult]) -> str:
+    """The results of a build as JSON (for ``outputs/build.json``)."""
+    return json.dumps([asdict(r) for r in results], indent=1)

@@ -1,0 +1,60 @@
+"""Shared fixtures: a scratch copy of the params folder, and tiny notebooks for pipeline tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+PARAMS = REPO / "params"
+NOTEBOOKS = REPO / "notebooks"
+
+
+@pytest.fixture
+def params_dir(tmp_path: Path) -> Path:
+    """A writable copy of the repository's params folder."""
+    dst = tmp_path / "params"
+    shutil.copytree(PARAMS, dst)
+    return dst
+
+
+def edit_yaml(path: Path, change) -> None:
+    """Load a YAML file, let ``change(data)`` modify it, write it back."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def make_notebook(path: Path, *code: str, publish: bool = True) -> Path:
+    """A minimal workbook: a tagged parameters cell, the given code cells, and a publish cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell(
+        'pair: str = "pasig-taipei"  # city-pair id\nparams_dir: str = ""  # params folder'
+    )
+    params.metadata["tags"] = ["parameters"]
+    cells = [nbformat.v4.new_markdown_cell("# Test workbook"), params]
+    cells += [nbformat.v4.new_code_cell(src) for src in code]
+    if publish:
+        cells.append(
+            nbformat.v4.new_code_cell(
+                "import pandas as pd\n"
+                "from c3lib import casestudy as cs\n"
+                "case = cs.load_case(pair, 'emissions-inventory', params_dir)\n"
+                "metrics = pd.DataFrame([{'city': case.learning.id, 'metric': 'answer', "
+                "'value': 42.0, 'unit': 't/yr', 'pollutant': 'PM2.5'}])\n"
+                "cs.publish(case, metrics, cs.assumptions(cs.inputs(case)), ['test source'])"
+            )
+        )
+    nb.cells = cells
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path

@@ -1,0 +1,142 @@
+"""Case-study building blocks: steps, inputs, assumptions, the record, escaping."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from c3lib import casestudy as cs
+from c3lib.exceptions import C3Error, ParamsError
+from tests.conftest import PARAMS, edit_yaml
+
+
+@pytest.fixture
+def case():
+    return cs.load_case("pasig-taipei", "bike-sharing", str(PARAMS))
+
+
+def metrics(**extra):
+    row = {"city": "pasig", "metric": "avoided_emissions", "value": 1.5, "unit": "t/yr"}
+    return pd.DataFrame([{**row, **extra}])
+
+
+def test_load_case_roles(case):
+    assert case.mentor.id == "taipei" and case.learning.id == "pasig"
+    assert case.is_focus
+
+
+def test_load_case_unknown_pair():
+    with pytest.raises(ParamsError, match="unknown pair 'pasig-taipie'"):
+        cs.load_case("pasig-taipie", "bike-sharing", str(PARAMS))
+
+
+def test_steps_table_defaults_to_not_started(case):
+    steps = cs.steps_table(case)
+    assert list(steps["id"]) == [s.id for s in case.action.steps]
+    assert steps.set_index("id").loc["goals", "status"] == "in-progress"
+    assert (steps.set_index("id").drop("goals")["status"] == "not-started").all()
+
+
+def test_context_table_density(case):
+    table = cs.context_table(case)
+    # Pasig: 803,159 persons / 48.46 km2 = 16,573.7 persons/km2
+    assert table.loc["Population density", "learning"] == "16,574 persons/km2"
+    assert table.loc["Population density", "learning quality"] == "derived"
+
+
+def test_assumptions_lists_defaults_and_extras():
+    inputs = pd.DataFrame(
+        [
+            {
+                "role": "learning",
+                "city": "pasig",
+                "field": "a",
+                "value": 1.0,
+                "unit": "u",
+                "source": "s1",
+                "quality": "assumed",
+                "note": "per-capita default",
+                "own": False,
+            },
+            {
+                "role": "learning",
+                "city": "pasig",
+                "field": "b",
+                "value": 2.0,
+                "unit": "u",
+                "source": "s2",
+                "quality": "official",
+                "note": "",
+                "own": True,
+            },
+        ]
+    )
+    extra = [
+        {
+            "city": "pair",
+            "input": "speed",
+            "value": 14,
+            "unit": "km/h",
+            "basis": "HEAT default",
+            "source": "s3",
+        }
+    ]
+    out = cs.assumptions(inputs, extra)
+    assert list(out["input"]) == ["a", "speed"]
+    assert out.iloc[0]["basis"] == "per-capita default"
+
+
+def test_sources_dedup_in_order():
+    a = pd.DataFrame({"source": ["x", "y", "x", ""]})
+    assert cs.sources(a, [pd.DataFrame({"source": ["z", "y"]})], extra=["w"]) == [
+        "x",
+        "y",
+        "z",
+        "w",
+    ]
+
+
+def test_record_adds_pair_assumptions_and_action_sources(case):
+    rec = cs.record(case, metrics(pollutant="PM2.5"), cs.assumptions(cs.inputs(case)), ["s"])
+    assert rec["pair"] == "pasig-taipei" and rec["action"] == "bike-sharing"
+    assert rec["metrics"][0] == {
+        "city": "pasig",
+        "metric": "avoided_emissions",
+        "value": 1.5,
+        "unit": "t/yr",
+        "pollutant": "PM2.5",
+    }
+    assert rec["assumptions"][0]["input"] == "roles"
+    assert rec["sources"][0] == "s" and case.action.sources[0] in rec["sources"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        ({"metric": "Avoided Emissions"}, "snake case"),
+        ({"value": float("nan")}, "not finite"),
+    ],
+)
+def test_record_rejects_bad_metrics(case, bad, match):
+    with pytest.raises(C3Error, match=match):
+        cs.record(case, metrics(**bad), cs.assumptions(cs.inputs(case)), [])
+
+
+def test_show_context_escapes_params_strings(params_dir, capsys):
+    edit_yaml(
+        params_dir / "cities/pasig.yaml", lambda d: d.update(name="<script>alert(1)</script>")
+    )
+    case = cs.load_case("pasig-taipei", "bike-sharing", str(params_dir))
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    formatted = []
+    shell.display_pub.publish = lambda data, **kw: formatted.append(data)
+    cs.show_context(case)
+    html = formatted[0]["text/html"]
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_table_html_escapes_and_captions():
+    html = cs.table_html(pd.DataFrame({"city": ["<b>x</b>"]}), caption="A & B")
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<caption>A &amp; B</caption>" in html

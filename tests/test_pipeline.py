@@ -1,0 +1,186 @@
+"""The pipeline on tiny workbooks: outputs, failure isolation, caching, timeouts, injection."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from c3lib.cli import main
+from c3lib.exceptions import C3Error
+from c3lib.params import load_catalog
+from c3lib.pipeline import build, plan, read_status, run, target_paths
+from c3lib.site import write_index
+from tests.conftest import edit_yaml, make_notebook
+
+pytestmark = pytest.mark.slow
+ACTION = "emissions-inventory"
+NB_NAME = "emissions_inventory.ipynb"
+
+
+@pytest.fixture
+def workspace(tmp_path, params_dir):
+    """Params copy, an output folder and a notebooks folder holding one passing workbook."""
+    nbs = tmp_path / "notebooks"
+    make_notebook(nbs / NB_NAME, "x = 1")
+    return {"params": params_dir, "out": tmp_path / "out", "nbs": nbs}
+
+
+def specs_for(ws, pairs=("pasig-taipei",), **kw):
+    cat = load_catalog(ws["params"])
+    return plan(cat, ws["out"], pairs=list(pairs), actions=[ACTION], notebooks_dir=ws["nbs"], **kw)
+
+
+def test_run_writes_ipynb_html_json(workspace):
+    (spec,) = specs_for(workspace)
+    result = run(spec)
+    assert result.status == "ok", result.error
+    paths = target_paths(workspace["out"], "pasig-taipei", ACTION)
+    assert nbformat.read(paths["ipynb"], as_version=4).cells[-1].outputs
+    record = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert {"pair", "action", "metrics", "assumptions", "sources", "provenance"} <= set(record)
+    assert record["pair"] == "pasig-taipei" and record["action"] == ACTION
+    assert record["metrics"] == [
+        {"city": "pasig", "metric": "answer", "value": 42.0, "unit": "t/yr", "pollutant": "PM2.5"}
+    ]
+    assert {"c3lib_version", "git_commit", "params_hash", "built_at"} <= set(record["provenance"])
+    assert any(a["input"] == "roles" for a in record["assumptions"])  # roles are assumed
+    html = paths["html"].read_text(encoding="utf-8")
+    assert "<script src=" not in html and "cdn" not in html.lower()
+    assert record["provenance"]["params_hash"][:12] in html
+    assert not list(workspace["out"].rglob(".*tmp*"))
+
+
+def test_build_second_run_is_cached(workspace):
+    assert [r.status for r in build(specs_for(workspace))] == ["ok"]
+    assert [r.status for r in build(specs_for(workspace))] == ["cached"]
+    assert [r.status for r in build(specs_for(workspace, force=True))] == ["ok"]
+
+
+def test_build_params_change_invalidates_cache(workspace):
+    build(specs_for(workspace))
+    edit_yaml(
+        workspace["params"] / "cities/pasig.yaml",
+        lambda d: d["profile"]["population"].update(value=803160),
+    )
+    assert [r.status for r in build(specs_for(workspace))] == ["ok"]
+
+
+def test_run_failure_keeps_last_good_outputs(workspace):
+    (spec,) = specs_for(workspace)
+    assert run(spec).status == "ok"
+    paths = target_paths(workspace["out"], "pasig-taipei", ACTION)
+    good_html, good_json = paths["html"].read_bytes(), paths["json"].read_bytes()
+
+    make_notebook(workspace["nbs"] / NB_NAME, "x = 1", "raise ValueError('boom in a cell')")
+    (spec,) = specs_for(workspace)
+    result = run(spec)
+    assert result.status == "failed"
+    assert "ValueError: boom in a cell" in result.error
+    assert result.failed_cell == 3
+    assert paths["html"].read_bytes() == good_html
+    assert paths["json"].read_bytes() == good_json
+    assert nbformat.read(paths["failed"], as_version=4).cells[3].outputs[0].ename == "ValueError"
+    state = read_status(workspace["out"], "pasig-taipei", ACTION)
+    assert state["status"] == "failed" and state["record"] is not None
+    index = write_index(load_catalog(workspace["params"]), workspace["out"]).read_text()
+    assert "boom in a cell" in index and "last good build" in index
+
+    make_notebook(workspace["nbs"] / NB_NAME, "x = 2")
+    (spec,) = specs_for(workspace)
+    assert run(spec).status == "ok"
+    assert not paths["error"].exists() and not paths["failed"].exists()
+
+
+def test_build_one_failure_does_not_stop_batch(workspace, capsys):
+    make_notebook(
+        workspace["nbs"] / NB_NAME,
+        "if pair == 'bangkok-san-diego':\n    raise RuntimeError('only this pair')",
+    )
+    results = build(specs_for(workspace, pairs=["bangkok-san-diego", "pasig-taipei"]), jobs=2)
+    status = {r.pair: r.status for r in results}
+    assert status == {"bangkok-san-diego": "failed", "pasig-taipei": "ok"}
+
+
+def test_run_cell_timeout(workspace):
+    make_notebook(workspace["nbs"] / NB_NAME, "import time\ntime.sleep(60)")
+    (spec,) = specs_for(workspace, cell_timeout=3)
+    result = run(spec)
+    assert result.status == "failed"
+    assert "timeout" in result.error.lower()
+    assert result.seconds < 40
+
+
+def test_run_dead_kernel(workspace):
+    make_notebook(workspace["nbs"] / NB_NAME, "import os\nos._exit(1)")
+    (spec,) = specs_for(workspace)
+    result = run(spec)
+    assert result.status == "failed"
+    assert "DeadKernel" in result.error or "died" in result.error.lower()
+
+
+def test_run_string_parameter_injected_as_data(workspace):
+    nasty = 'a"b\'c\\d\nimport os; os._exit(3)\n"""é'
+    make_notebook(workspace["nbs"] / NB_NAME, "label: str = ''\nprint(repr(label))")
+    nb = nbformat.read(workspace["nbs"] / NB_NAME, as_version=4)
+    nb.cells[1].source += '\nlabel: str = ""  # a free-text label'
+    nb.cells[2].source = "print(repr(label))"
+    nbformat.write(nb, workspace["nbs"] / NB_NAME)
+    edit_yaml(
+        workspace["params"] / "pairs/pasig-taipei.yaml",
+        lambda d: d.update(parameters={ACTION: {"label": nasty}}),
+    )
+    (spec,) = specs_for(workspace)
+    result = run(spec)
+    assert result.status == "ok", result.error
+    out = nbformat.read(target_paths(workspace["out"], "pasig-taipei", ACTION)["ipynb"], 4)
+    printed = [c for c in out.cells if c.source == "print(repr(label))"][0].outputs[0].text
+    assert printed.strip() == repr(nasty)
+
+
+def test_plan_rejects_unknown_notebook_parameter(workspace):
+    edit_yaml(
+        workspace["params"] / "pairs/pasig-taipei.yaml",
+        lambda d: d.update(parameters={ACTION: {"n_drawz": 10}}),
+    )
+    with pytest.raises(
+        Exception,
+        match=r"pasig-taipei.yaml: parameters.emissions-inventory."
+        r"n_drawz: the emissions-inventory notebook has no",
+    ):
+        specs_for(workspace)
+
+
+def test_plan_unknown_pair(workspace):
+    with pytest.raises(C3Error, match="unknown pair 'nowhere'"):
+        specs_for(workspace, pairs=["nowhere"])
+
+
+def test_target_paths_stay_inside_output(tmp_path):
+    with pytest.raises(C3Error, match="leaves the output folder"):
+        target_paths(tmp_path, "..", ACTION)
+
+
+def test_main_build_exit_code_on_failure(workspace, monkeypatch, capsys):
+    make_notebook(workspace["nbs"] / NB_NAME, "raise KeyError('x')")
+    monkeypatch.setattr("c3lib.pipeline.NOTEBOOKS_DIR", workspace["nbs"])
+    code = main(
+        [
+            "build",
+            "--params",
+            str(workspace["params"]),
+            "--out",
+            str(workspace["out"]),
+            "--pair",
+            "pasig-taipei",
+            "--action",
+            ACTION,
+            "--jobs",
+            "1",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "failed pasig-taipei/emissions-inventory" in out
+    assert (workspace["out"] / "index.html").exists()
