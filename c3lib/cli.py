@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 
@@ -12,7 +13,11 @@ from c3lib.exceptions import C3Error, ParamsError, ParamsErrors
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _params_arg(p: argparse.ArgumentParser) -> None:
@@ -164,7 +169,17 @@ def cmd_build(args) -> int:
             line += f"\n    {r.error}{cell}"
         print(line, flush=True)
 
-    results = build(specs, jobs=args.jobs, on_result=progress)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        results = build(specs, jobs=args.jobs, on_result=progress)
+    except KeyboardInterrupt:
+        write_index(cat, args.out)
+        print(
+            f"Interrupted after {done} of {total}; finished case studies are kept. "
+            "Run the same command again to continue.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     index = write_index(cat, args.out)
     failed = [r for r in results if r.status == "failed"]
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "cached", "failed")}

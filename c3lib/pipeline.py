@@ -210,7 +210,7 @@ def plan(
     ParamsErrors
         A pair overrides a parameter its notebook does not declare, or with the wrong type.
     """
-    notebooks_dir = Path(notebooks_dir or NOTEBOOKS_DIR)
+    notebooks_dir = Path(notebooks_dir or os.environ.get("C3_NOTEBOOKS") or NOTEBOOKS_DIR)
     pairs = list(pairs or catalog.pairs)
     actions = list(actions or catalog.actions)
     for p in pairs:
