@@ -307,12 +307,20 @@ def _cell_seconds(nb: nbformat.NotebookNode) -> float:
     return total
 
 
+_INSERTED_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+
+
 def _failed_cell(nb: nbformat.NotebookNode) -> int | None:
-    for i, cell in enumerate(nb.cells):
-        if cell.get("metadata", {}).get("papermill", {}).get("exception"):
+    """Index, in the source notebook, of the cell that failed (papermill's cells not counted)."""
+    i = 0
+    for cell in nb.cells:
+        if _INSERTED_TAGS & set(cell.get("metadata", {}).get("tags", [])):
+            continue
+        if cell.get("metadata", {}).get("papermill", {}).get("exception") or any(
+            o.get("output_type") == "error" for o in cell.get("outputs", [])
+        ):
             return i
-        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            return i
+        i += 1
     return None
 
 
@@ -455,7 +463,11 @@ def _record_failure(
     cell = _failed_cell(nb) if nb is not None else None
     if nb is not None:
         atomic_write(paths["failed"], nbformat.writes(nb))
-    source = nb.cells[cell].source[:2000] if nb is not None and cell is not None else ""
+    source = ""
+    if nb is not None and cell is not None:
+        source = [c for c in nb.cells if not _INSERTED_TAGS & set(c.metadata.get("tags", []))][
+            cell
+        ].source[:2000]
     atomic_write(
         paths["error"],
         json.dumps(

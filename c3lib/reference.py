@@ -101,9 +101,8 @@ def field_table(section: str) -> pd.DataFrame:
         raise ReferenceDataError(f"{path}: missing column(s) {sorted(missing)}")
     df = df.set_index("field")
     df["required"] = df["required"].fillna(0).astype(int)
-    df["scale"] = df["scale"].fillna("")
-    for col in ("default_source", "default_note", "description"):
-        df[col] = df[col].fillna("")
+    for col in ("unit", "scale", "default_source", "default_note", "description"):
+        df[col] = df[col].astype(object).fillna("")
     has_default = df["default"].notna()
     if (df.loc[has_default, "default_source"] == "").any():
         raise ReferenceDataError(f"{path}: every default needs a default_source")

@@ -78,6 +78,7 @@ def test_build_interrupted_then_resumed(ws, sig):
     time.sleep(0.5)  # the next run is now mid-flight
     os.killpg(proc.pid, sig)
     proc.wait(timeout=60)
+    proc.stdout.close()
     assert proc.returncode != 0
     assert_no_partial_files(ws["out"])
     built = {p.parent.name for p in ws["out"].glob("*/emissions-inventory.json")}

@@ -147,7 +147,7 @@ def test_load_catalog_duplicate_city_id(params_dir):
     (params_dir / "cities/taipei-copy.yaml").write_text(text, encoding="utf-8")
     errors = errors_of(params_dir)
     assert any(
-        "taipei-copy.yaml" in e.file and e.field == "id" and "duplicate city id" in e.message
+        "taipei" in e.file and e.field == "id" and "duplicate city id 'taipei'" in e.message
         for e in errors
     )
 

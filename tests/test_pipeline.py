@@ -81,7 +81,9 @@ def test_run_failure_keeps_last_good_outputs(workspace):
     assert result.failed_cell == 3
     assert paths["html"].read_bytes() == good_html
     assert paths["json"].read_bytes() == good_json
-    assert nbformat.read(paths["failed"], as_version=4).cells[3].outputs[0].ename == "ValueError"
+    failed = nbformat.read(paths["failed"], as_version=4)
+    errors = [o for c in failed.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors[0].ename == "ValueError"
     state = read_status(workspace["out"], "pasig-taipei", ACTION)
     assert state["status"] == "failed" and state["record"] is not None
     index = write_index(load_catalog(workspace["params"]), workspace["out"]).read_text()

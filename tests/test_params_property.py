@@ -1,0 +1,90 @@
+"""Property-based: whatever a user writes in a city file, validation accepts it or names the fault.
+
+Never a traceback from deep inside: either :func:`load_catalog` returns, or it raises
+:class:`ParamsErrors` whose every error names a params file and a field.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from c3lib.exceptions import ParamsErrors
+from c3lib.params import load_catalog
+from tests.conftest import PARAMS
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**12, 10**12),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20),
+)
+values = st.one_of(scalars, st.lists(scalars, max_size=3),
+                   st.dictionaries(st.text(max_size=8), scalars, max_size=3))
+quantity_keys = st.sampled_from(["value", "unit", "year", "source", "quality", "note", "extra"])
+profile_fields = st.sampled_from(["population", "area_km2", "latitude", "longitude",
+                                  "pm25_annual_mean", "grid_ef", "bogus_field"])
+top_keys = st.sampled_from(["id", "name", "country", "profile", "activity", "unknown"])
+
+
+@st.composite
+def mutations(draw):
+    """A list of edits (path, new value) to apply to one city file."""
+    edits = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["quantity", "top", "drop"]))
+        if kind == "quantity":
+            edits.append((("profile", draw(profile_fields), draw(quantity_keys)), draw(values)))
+        elif kind == "top":
+            edits.append(((draw(top_keys),), draw(values)))
+        else:
+            edits.append((("profile", draw(profile_fields)), None))
+    return edits
+
+
+def apply(data: dict, edits) -> dict:
+    for path, new in edits:
+        node = data
+        for key in path[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        if new is None and len(path) == 2:
+            node.pop(path[-1], None)
+        else:
+            node[path[-1]] = new
+    return data
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("prop")
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=mutations(), city=st.sampled_from(["pasig", "taipei", "kaohsiung"]))
+def test_load_catalog_accepts_or_names_file_and_field(scratch, edits, city):
+    root = scratch / "params"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(PARAMS, root)
+    path = root / "cities" / f"{city}.yaml"
+    data = apply(yaml.safe_load(path.read_text(encoding="utf-8")), edits)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    try:
+        cat = load_catalog(root)
+    except ParamsErrors as exc:
+        assert exc.errors
+        for err in exc.errors:
+            assert err.file.endswith(".yaml"), err
+            assert err.message, err
+            if err.file.endswith(f"{city}.yaml"):
+                assert err.field or "YAML" in err.message or "empty" in err.message, err
+        return
+    for q in cat.cities[city].profile.values():
+        assert math.isfinite(q.value)
+    assert cat.cities[city].profile["population"].value >= 1
