@@ -1,4 +1,4 @@
-"""An interrupted build leaves no half-written file, and the next build picks up where it stopped."""
+"""An interrupted build leaves no half-written file; the next build picks up where it stopped."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -56,6 +57,16 @@ def wait_for_first_target(ws, proc, limit=120):
     pytest.fail("no target finished in time")
 
 
+def kill_orphan_kernels(parent_pid: int) -> None:
+    """SIGKILL gives the build no chance to stop its kernel: stop any it left behind."""
+    for env in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if f"JPY_PARENT_PID={parent_pid}".encode() in env.read_bytes().split(b"\0"):
+                os.kill(int(env.parent.name), signal.SIGKILL)
+        except OSError:
+            continue
+
+
 def assert_no_partial_files(out):
     for path in out.rglob("*"):
         if path.suffix == ".json":
@@ -79,6 +90,7 @@ def test_build_interrupted_then_resumed(ws, sig):
     os.killpg(proc.pid, sig)
     proc.wait(timeout=60)
     proc.stdout.close()
+    kill_orphan_kernels(proc.pid)
     assert proc.returncode != 0
     assert_no_partial_files(ws["out"])
     built = {p.parent.name for p in ws["out"].glob("*/emissions-inventory.json")}
