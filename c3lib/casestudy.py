@@ -158,7 +158,7 @@ def context_table(case: Case) -> pd.DataFrame:
 
 
 def steps_table(case: Case) -> pd.DataFrame:
-    """The action-list steps with this pair's status, date and note (``not-started`` when unrecorded)."""
+    """The action-list steps with this pair's status, date and note (default ``not-started``)."""
     progress = case.pair.progress.get(case.action.id, {})
     rows = []
     for n, step in enumerate(case.action.steps, start=1):
