@@ -36,6 +36,7 @@ __all__ = [
     "sources",
     "record",
     "figure_html",
+    "format_number",
     "table_html",
     "show_context",
     "show_steps",
@@ -351,11 +352,17 @@ def figure_html(png: bytes, caption: str, alt: str) -> str:
     )
 
 
-def table_html(df: pd.DataFrame, caption: str = "", float_format: str = "{:,.4g}") -> str:
+def format_number(value: float) -> str:
+    """Plain thousands for large numbers, four significant figures otherwise."""
+    if abs(value) >= 1000 and abs(value) < 1e12:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def table_html(df: pd.DataFrame, caption: str = "") -> str:
     """An escaped HTML table with an optional caption."""
-    body = df.to_html(
-        escape=True, na_rep="—", border=0, classes="c3-table", float_format=float_format.format
-    )
+    body = df.to_html(escape=True, na_rep="—", border=0, classes="c3-table",
+                      float_format=format_number)
     if caption:
         body = body.replace(">", f"><caption>{_esc(caption)}</caption>", 1)
     return body

@@ -38,7 +38,8 @@ def make_notebook(path: Path, *code: str, publish: bool = True) -> Path:
         "language": "python",
     }
     params = nbformat.v4.new_code_cell(
-        'pair: str = "pasig-taipei"  # city-pair id\nparams_dir: str = ""  # params folder'
+        'pair: str = "pasig-taipei"  # city-pair id\n'
+        'params_dir: str = ""  # params folder; empty = the repository params/'
     )
     params.metadata["tags"] = ["parameters"]
     cells = [nbformat.v4.new_markdown_cell("# Test workbook"), params]

@@ -140,3 +140,9 @@ def test_show_context_escapes_params_strings(params_dir, capsys):
 def test_table_html_escapes_and_captions():
     html = cs.table_html(pd.DataFrame({"city": ["<b>x</b>"]}), caption="A & B")
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<caption>A &amp; B</caption>" in html
+
+
+@pytest.mark.parametrize(("value", "text"), [(16562.0, "16,562"), (12.3456, "12.35"),
+                                             (0.000123, "0.000123"), (2.5e13, "2.5e+13")])
+def test_format_number(value, text):
+    assert cs.format_number(value) == text
