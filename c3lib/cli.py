@@ -89,7 +89,79 @@ def _parser() -> argparse.ArgumentParser:
         metavar="S",
         help="seconds one notebook may run (default 900)",
     )
+    _edition_parser(sub)
+    _new_pair_parser(sub)
     return parser
+
+
+def _edition_parser(sub) -> None:
+    p = sub.add_parser(
+        "edition",
+        help="write learner or mentor hand-out notebooks for a pair",
+        description="Write <out>/<pair>/editions/<action>-<edition>.ipynb. The learner edition "
+        "drops the cells tagged solution and mentor-note and clears outputs; the mentor edition "
+        "keeps everything (with the outputs of an up-to-date build of the pair, if any).",
+    )
+    p.add_argument("edition", choices=["learner", "mentor"], help="which edition")
+    p.add_argument("--pair", required=True, metavar="ID", help="the pair (required)")
+    p.add_argument("--action", action="append", metavar="ID", help="only this action (repeatable)")
+    _params_arg(p)
+    p.add_argument(
+        "--out", metavar="DIR", default="outputs", help="output folder (default: outputs/)"
+    )
+
+
+_PROFILE_OPTIONS = {
+    "name": (str, "display name (default: from the id)"),
+    "country": (str, "country"),
+    "population": (float, "population [persons]"),
+    "area_km2": (float, "land area [km2]"),
+    "latitude": (float, "latitude, north positive [degrees]"),
+    "longitude": (float, "longitude, east positive [degrees]"),
+}
+
+
+def _new_pair_parser(sub) -> None:
+    p = sub.add_parser(
+        "new-pair",
+        help="scaffold a new pair (and any new city) in the params folder",
+        description="Write params/pairs/<learning>-<mentor>.yaml with every action-list step "
+        "not started, and params/cities/<id>.yaml for a city not yet known. Values not given "
+        "are written as placeholders (quality assumed, source 'placeholder: ...') so the files "
+        "validate; the command lists what still needs a real value.",
+    )
+    p.add_argument("mentor", metavar="MENTOR", help="id of the mentor city")
+    p.add_argument("learning", metavar="LEARNING", help="id of the learning city")
+    _params_arg(p)
+    p.add_argument(
+        "--focus", action="append", default=[], metavar="ACTION", help="focus action (repeatable)"
+    )
+    p.add_argument(
+        "--source",
+        default="",
+        metavar="TEXT",
+        help="document naming the roles and focus (without it both are recorded as assumed)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite an existing pair file")
+    g = p.add_argument_group("values for the new city (when one of the two is new)")
+    for name, (kind, text) in _PROFILE_OPTIONS.items():
+        metavar = "TEXT" if kind is str else "N"
+        g.add_argument(f"--{name.replace('_', '-')}", type=kind, metavar=metavar, help=text)
+    g.add_argument(
+        "--values-source",
+        default="",
+        metavar="TEXT",
+        help="where the values come from (without it they are flagged assumed)",
+    )
+    g.add_argument("--values-year", type=int, metavar="YEAR", help="year the values refer to")
+    g = p.add_argument_group(
+        "values by role (when both cities are new)",
+        "--mentor-name, --mentor-country, --mentor-population, --mentor-area-km2, "
+        "--mentor-latitude, --mentor-longitude, and the same with --learning-.",
+    )
+    for role in ("mentor", "learning"):
+        for name, (kind, _) in _PROFILE_OPTIONS.items():
+            g.add_argument(f"--{role}-{name.replace('_', '-')}", type=kind, help=argparse.SUPPRESS)
 
 
 def _load(params: str | None):
@@ -190,7 +262,77 @@ def cmd_build(args) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-COMMANDS = {"validate": cmd_validate, "list": cmd_list, "build": cmd_build}
+def cmd_edition(args) -> int:
+    from c3lib.editions import write_editions
+
+    written = write_editions(args.edition, args.pair, args.action, args.params, args.out)
+    for e in written:
+        origin = "outputs of the current build" if e.origin == "executed" else "no outputs"
+        print(f"wrote {e.path} ({origin})")
+    return EXIT_OK
+
+
+def _new_pair_values(args) -> dict:
+    """Profile values by city id: plain options go to the one new city, --<role>-X to a role."""
+    by_role = {
+        role: {n: getattr(args, f"{role}_{n}") for n in _PROFILE_OPTIONS}
+        for role in ("mentor", "learning")
+    }
+    plain = {n: getattr(args, n) for n in _PROFILE_OPTIONS if getattr(args, n) is not None}
+    if plain:
+        cat = _load(args.params)
+        new = [r for r in ("mentor", "learning") if getattr(args, r) not in cat.cities]
+        options = ", ".join(f"--{n.replace('_', '-')}" for n in plain)
+        if not new:
+            raise C3Error(f"{options}: both cities already have a city file; edit it there")
+        if len(new) == 2:
+            raise C3Error(
+                f"{options}: both cities are new; give their values with --mentor-… and "
+                "--learning-… (e.g. --learning-population)"
+            )
+        for n, v in plain.items():
+            if by_role[new[0]][n] is None:
+                by_role[new[0]][n] = v
+    return {
+        getattr(args, role): {n: v for n, v in vals.items() if v is not None}
+        for role, vals in by_role.items()
+        if any(v is not None for v in vals.values())
+    }
+
+
+def cmd_new_pair(args) -> int:
+    from c3lib.scaffold import new_pair
+
+    result = new_pair(
+        args.mentor,
+        args.learning,
+        args.params,
+        focus=args.focus,
+        values=_new_pair_values(args),
+        source=args.source,
+        values_source=args.values_source,
+        values_year=args.values_year,
+        force=args.force,
+    )
+    for path in result.written:
+        print(f"wrote {path}")
+    for note in result.notes:
+        print(f"note: {note}")
+    if result.todo:
+        print("Still to fill (placeholders validate but are not real values):")
+        for item in result.todo:
+            print(f"  {item}")
+    print(f"Next: c3 validate, then c3 build --pair {result.pair}")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "list": cmd_list,
+    "build": cmd_build,
+    "edition": cmd_edition,
+    "new-pair": cmd_new_pair,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,8 @@ import html
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = ["Feedback", "assess", "check"]
 
 
@@ -13,7 +15,7 @@ __all__ = ["Feedback", "assess", "check"]
 class Feedback:
     """The verdict on one answer."""
 
-    status: str  # "right", "off", "missing" or "invalid"
+    status: str  # "right", "off", "missing", "invalid" or "unchecked"
     message: str
 
     @property
@@ -21,7 +23,9 @@ class Feedback:
         return self.status == "right"
 
     def _repr_html_(self) -> str:
-        mark = {"right": "✔", "off": "✘", "missing": "…", "invalid": "✘"}[self.status]
+        mark = {"right": "✔", "off": "✘", "missing": "…", "invalid": "✘", "unchecked": "?"}[
+            self.status
+        ]
         return (
             f'<div class="c3-feedback c3-feedback-{self.status}">'
             f"{mark} {html.escape(self.message)}</div>"
@@ -29,6 +33,17 @@ class Feedback:
 
     def __repr__(self) -> str:
         return self.message
+
+
+def _number(value) -> float | None:
+    """``value`` as a float: a plain number or a one-element array or Series; else None."""
+    if isinstance(value, bool | str | bytes):
+        return None
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return float(arr.reshape(-1)[0]) if arr.size == 1 else None
 
 
 def assess(
@@ -52,25 +67,35 @@ def assess(
     Returns
     -------
     Feedback
-        ``right`` within tolerance; otherwise the direction and rough size of the error
-        (within 2×, or a power of ten that suggests a unit slip), never the value.
+        ``right`` within tolerance; ``off`` with the direction and rough size of the error
+        (within 2×, or a power of ten that suggests a unit slip), never the value, and
+        only the direction when the solution is zero; ``missing`` or ``invalid`` for no
+        answer or one that is not a single number; ``unchecked`` when ``expected`` is
+        not a finite number (a missing input for this pair).
     """
     in_unit = f" [{unit}]" if unit else ""
     if answer is None:
         return Feedback("missing", f"No answer yet: set `answer`{in_unit} in the exercise cell.")
-    try:
-        a = float(answer)
-    except (TypeError, ValueError):
+    a = _number(answer)
+    if a is None:
         return Feedback("invalid", f"The answer should be a number{in_unit}, got {answer!r}.")
     if not math.isfinite(a):
         return Feedback("invalid", f"The answer should be a finite number{in_unit}.")
-    e = float(expected)
+    e = _number(expected)
+    if e is None or not math.isfinite(e):
+        return Feedback(
+            "unchecked",
+            "This answer cannot be checked for this pair: an input it needs is missing "
+            "(see the assumptions and data gaps).",
+        )
     if math.isclose(a, e, rel_tol=rel_tol, abs_tol=1e-12):
         return Feedback("right", f"Right, within ±{rel_tol:.0%}.")
     if e != 0 and a != 0 and (a > 0) != (e > 0):
         msg = "Not yet: the sign is wrong."
-    elif e == 0 or a == 0:
-        msg = "Not yet: check whether the answer should be zero."
+    elif a == 0:
+        msg = "Not yet: the answer is not zero."
+    elif e == 0:  # any size hint would give the answer away
+        msg = f"Not yet: too {'high' if a > e else 'low'}."
     else:
         ratio = a / e
         direction = "high" if ratio > 1 else "low"

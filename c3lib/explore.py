@@ -7,7 +7,9 @@ control values, so a case study never shows an empty widget placeholder.
 
 from __future__ import annotations
 
+import html
 import io
+import logging
 from collections.abc import Callable
 
 import ipywidgets as widgets
@@ -16,6 +18,8 @@ import pandas as pd
 from c3lib.casestudy import figure_html, table_html
 
 __all__ = ["Explorer", "explorer", "render"]
+
+log = logging.getLogger("c3lib")
 
 Update = Callable[..., tuple[object, pd.DataFrame]]
 
@@ -76,7 +80,18 @@ class Explorer(widgets.VBox):
         return {name: c.value for name, c in self._controls.items()}
 
     def _redraw(self, change=None) -> None:
-        self._html = render(self._update, self.values, self._caption)
+        try:
+            self._html = render(self._update, self.values, self._caption)
+        except Exception as exc:
+            if change is None:  # the first drawing fails in the cell, where it shows
+                raise
+            # a slider move runs in a widget callback, whose errors do not show in the cell:
+            # say so in place of the chart instead of leaving the last one standing
+            log.warning("explorer could not redraw at %s: %s", self.values, exc)
+            self._html = (
+                '<p class="c3-explorer-error">Cannot draw at these settings: '
+                f"{html.escape(f'{type(exc).__name__}: {exc}')}</p>"
+            )
         self.output.value = self._html
 
     def _repr_mimebundle_(self, **kwargs):

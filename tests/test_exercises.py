@@ -1,5 +1,7 @@
 """Exercise feedback: right, or what is off, never the solution."""
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from c3lib.exercises import assess, check
@@ -39,3 +41,67 @@ def test_assess_off_says_direction_not_value(answer, phrase):
 def test_check_renders_html_escaped():
     html = check(1, 2, hint="<b>x</b>")._repr_html_()
     assert "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+def test_assess_zero_solution_gives_direction_only():
+    # expected 0 (e.g. no seaport): "too high" but nothing that sizes the answer
+    fb = assess(5, 0)
+    assert fb.status == "off" and fb.message == "Not yet: too high."
+    assert assess(-5, 0).message == "Not yet: too low."
+    assert "zero" not in fb.message
+
+
+def test_assess_zero_answer_to_nonzero_solution():
+    fb = assess(0, 100)
+    assert fb.status == "off" and fb.message == "Not yet: the answer is not zero."
+
+
+def test_assess_zero_both_right():
+    assert assess(0, 0).status == "right"
+
+
+@pytest.mark.parametrize("expected", [float("nan"), float("inf"), None])
+def test_assess_missing_solution_unchecked(expected):
+    # a pair whose input is missing: say so, never a misleading verdict or a crash
+    fb = assess(5, expected)
+    assert fb.status == "unchecked" and "cannot be checked" in fb.message
+    assert "?" in fb._repr_html_()
+
+
+def test_assess_bool_answer_invalid():
+    assert assess(True, 1).status == "invalid"
+
+
+def test_assess_infinite_answer_invalid():
+    assert assess(float("inf"), 100).status == "invalid"
+
+
+def test_assess_one_element_series_accepted():
+    # a learner's `df.loc[mask, "t/yr"]` with one row: 98 vs 100 is 2 % off
+    assert assess(pd.Series([98.0]), 100).status == "right"
+    assert assess(np.array([[98.0]]), np.float64(100)).status == "right"
+
+
+def test_assess_many_values_invalid():
+    fb = assess(pd.Series([1.0, 2.0]), 100, unit="t/yr")
+    assert fb.status == "invalid" and "[t/yr]" in fb.message
+
+
+@pytest.mark.parametrize(("answer", "expected"), [(97, 100), (-103, -100), (0.0204, 0.02)])
+def test_assess_right_never_shows_solution(answer, expected):
+    fb = assess(answer, expected, rel_tol=0.05)
+    assert fb.correct and fb.message == "Right, within ±5%."
+
+
+@pytest.mark.parametrize("answer", [1e-3, 0.3, 0.9, 1.2, 3, 40, 7e4, -2])
+def test_assess_off_message_never_contains_solution(answer):
+    # a distinctive solution value, in every spelling a message could use
+    expected = 123.456
+    fb = check(answer, expected, unit="t/yr", hint="multiply by the fleet size")
+    assert fb.status == "off"
+    for spelling in ("123", "1.23e", "1.2346e"):
+        assert spelling not in fb.message and spelling not in fb._repr_html_()
+
+
+def test_check_is_assess():
+    assert check(150, 100, rel_tol=0.6) == assess(150, 100, rel_tol=0.6)

@@ -1,0 +1,1538 @@
+"""Public bike-sharing: system sizing, demand, avoided emissions and health benefits.
+
+The chain a workbook follows:
+
+1. size a system against the ITDP planning benchmarks (:func:`size_system`,
+   :func:`sizing_table`) and compare a documented system with them
+   (:func:`system_indicators`); sketch the station grid (:func:`station_layout`);
+2. turn trips per bike per day into annual trips and bike-km (:func:`demand_scenarios`);
+3. turn bike-km into the passenger-km, vehicle-km and emissions of the trips it replaces,
+   net of the van-km spent rebalancing bikes (:func:`avoided_emissions`);
+4. value the physical activity with the WHO HEAT method for cycling (:func:`heat_cycling`).
+
+Reference figures come from ``bikeshare_benchmarks.csv``, ``bikeshare_systems.csv`` and
+``bikeshare_heat.csv``; transport factors from :mod:`c3lib.transport`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from c3lib.exceptions import C3Error, ReferenceDataError
+from c3lib.reference import reference_table
+from c3lib.transport import POLLUTANTS
+
+__all__ = [
+    "SUBSTITUTED_MODES",
+    "SystemSize",
+    "ExistingSystem",
+    "HeatResult",
+    "StationLayout",
+    "itdp_benchmarks",
+    "observed_systems",
+    "heat_parameters",
+    "station_spacing_m",
+    "size_system",
+    "sizing_table",
+    "existing_system",
+    "system_indicators",
+    "equivalent_coverage_km2",
+    "trip_length_km",
+    "annual_trips",
+    "trip_rate_scenarios",
+    "demand_scenarios",
+    "substitution_shares",
+    "with_car_share",
+    "avoided_activity",
+    "avoided_emissions",
+    "heat_cycling",
+    "heat_input_table",
+    "station_layout",
+    "plot_station_layouts",
+    "plot_sizing",
+    "plot_demand",
+    "plot_avoided_emissions",
+    "Plan",
+    "Outcome",
+    "Assessment",
+    "assess_city",
+    "results_table",
+    "metrics",
+    "compare",
+    "health_table",
+    "what_if",
+    "assumption_rows",
+]
+
+SUBSTITUTED_MODES = ("car", "taxi", "motorcycle", "bus", "walk")
+DAYS_PER_YEAR = 365.0
+WEEKS_PER_YEAR = 365.0 / 7.0
+_SOURCED = ("official", "secondary", "derived")
+
+
+# --- reference tables -------------------------------------------------------------------
+
+
+def itdp_benchmarks() -> pd.DataFrame:
+    """The ITDP (2013) planning benchmarks, indexed by metric.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``low``, ``high``, ``unit``, ``source``, ``quality``, ``note``; metrics
+        ``station_density``, ``station_spacing``, ``bikes_per_1000_residents``,
+        ``minimum_coverage_area``, ``trips_per_bike_day``, ``trips_per_1000_residents_day``
+        and ``docks_per_bike``.
+    """
+    return reference_table("bikeshare_benchmarks").set_index("metric")
+
+
+def observed_systems() -> pd.DataFrame:
+    """Observed systems (world-class 2013; Fishman et al. 2014 for 2012), in long form.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``system``, ``year``, ``metric``, ``value``, ``unit``, ``source``,
+        ``quality``, ``note``.
+    """
+    return reference_table("bikeshare_systems")
+
+
+def heat_parameters(activity: str = "cycling") -> dict[str, float]:
+    """The WHO HEAT dose-response parameters for an activity.
+
+    Parameters
+    ----------
+    activity : str, optional
+        ``cycling`` (default) or ``walking``.
+
+    Returns
+    -------
+    dict
+        ``relative_risk`` [-], ``reference_minutes_per_week`` [min/week] and
+        ``risk_reduction_cap`` [-].
+    """
+    df = reference_table("bikeshare_heat")
+    sub = df[df["case"] == activity].set_index("parameter")["value"]
+    keys = ("relative_risk", "reference_minutes_per_week", "risk_reduction_cap")
+    missing = [k for k in keys if k not in sub.index]
+    if missing:
+        raise ReferenceDataError(f"bikeshare_heat.csv: {activity} lacks {missing}")
+    return {k: float(sub[k]) for k in keys}
+
+
+# --- sizing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SystemSize:
+    """A bike-share system sized for a coverage area.
+
+    Attributes
+    ----------
+    coverage_area_km2 : float
+        Area covered. [km²]
+    residents : float
+        Residents in the coverage area. [persons]
+    stations, bikes, docks : float
+        What the area needs. [stations], [bikes], [docks]
+    station_spacing_m : float
+        Distance between neighbouring stations on a square grid. [m]
+    """
+
+    coverage_area_km2: float
+    residents: float
+    stations: float
+    bikes: float
+    docks: float
+    station_spacing_m: float
+
+
+def station_spacing_m(stations_per_km2: float) -> float:
+    """Distance between neighbouring stations on a square grid of a given density.
+
+    Parameters
+    ----------
+    stations_per_km2 : float
+        Station density. [stations/km²]
+
+    Returns
+    -------
+    float
+        Spacing. [m]
+
+    Notes
+    -----
+    On a square grid each station serves a square of side :math:`s`, so
+    :math:`s = 1000 / \\sqrt{d}` m. ITDP's 10–16 stations/km² gives 316–250 m, matching
+    its "about 300 m apart".
+    """
+    if stations_per_km2 <= 0:
+        raise ValueError(f"station density must be positive, got {stations_per_km2!r}")
+    return 1000.0 / math.sqrt(stations_per_km2)
+
+
+def size_system(
+    coverage_area_km2: float,
+    population_density: float,
+    stations_per_km2: float,
+    bikes_per_1000_residents: float,
+    docks_per_bike: float,
+) -> SystemSize:
+    """Stations, bikes and docks a coverage area needs at given planning ratios.
+
+    Parameters
+    ----------
+    coverage_area_km2 : float
+        Area to cover. [km²]
+    population_density : float
+        Residents per km² in the coverage area. [persons/km²]
+    stations_per_km2 : float
+        Station density (ITDP: 10–16). [stations/km²]
+    bikes_per_1000_residents : float
+        Fleet ratio (ITDP: 10–30). [bikes per 1,000 residents]
+    docks_per_bike : float
+        Dock-to-bike ratio (about 2–2.5, unsourced). [docks/bike]
+
+    Returns
+    -------
+    SystemSize
+
+    Notes
+    -----
+    :math:`N_{st} = A \\cdot d`; :math:`R = A \\cdot \\rho`;
+    :math:`N_{bike} = R \\cdot b / 1000`; :math:`N_{dock} = N_{bike} \\cdot k`.
+
+    References
+    ----------
+    .. [1] ITDP (2013) The Bike-Share Planning Guide, Institute for Transportation and
+       Development Policy, New York.
+    """
+    for name, v in {
+        "coverage_area_km2": coverage_area_km2,
+        "population_density": population_density,
+        "bikes_per_1000_residents": bikes_per_1000_residents,
+        "docks_per_bike": docks_per_bike,
+    }.items():
+        if not math.isfinite(v) or v < 0:
+            raise ValueError(f"{name} must be a finite non-negative number, got {v!r}")
+    residents = coverage_area_km2 * population_density
+    bikes = residents * bikes_per_1000_residents / 1000.0
+    return SystemSize(
+        coverage_area_km2=coverage_area_km2,
+        residents=residents,
+        stations=coverage_area_km2 * stations_per_km2,
+        bikes=bikes,
+        docks=bikes * docks_per_bike,
+        station_spacing_m=station_spacing_m(stations_per_km2),
+    )
+
+
+def sizing_table(
+    coverage_area_km2: float,
+    population_density: float,
+    stations_per_km2: float,
+    bikes_per_1000_residents: float,
+    docks_per_bike: float,
+    benchmarks: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The system a coverage area needs at the ITDP low and high benchmarks and at the plan.
+
+    Parameters
+    ----------
+    coverage_area_km2 : float
+        Area to cover. [km²]
+    population_density : float
+        Residents per km² in the coverage area. [persons/km²]
+    stations_per_km2, bikes_per_1000_residents, docks_per_bike : float
+        The plan's ratios. [stations/km²], [bikes per 1,000 residents], [docks/bike]
+    benchmarks : pandas.DataFrame, optional
+        From :func:`itdp_benchmarks` (read when not given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``coverage area``, ``residents covered``, ``stations``, ``bikes``, ``docks``,
+        ``station spacing``; columns ``ITDP low``, ``plan``, ``ITDP high``, ``unit``.
+        "Low" takes every ratio at its low end (fewest stations, bikes and docks).
+    """
+    b = itdp_benchmarks() if benchmarks is None else benchmarks
+    cases = {
+        "ITDP low": ("low", None),
+        "plan": (None, (stations_per_km2, bikes_per_1000_residents, docks_per_bike)),
+        "ITDP high": ("high", None),
+    }
+    cols = {}
+    for label, (end, plan) in cases.items():
+        if plan is None:
+            plan = (
+                b.loc["station_density", end],
+                b.loc["bikes_per_1000_residents", end],
+                b.loc["docks_per_bike", end],
+            )
+        s = size_system(coverage_area_km2, population_density, *map(float, plan))
+        cols[label] = [
+            s.coverage_area_km2,
+            s.residents,
+            s.stations,
+            s.bikes,
+            s.docks,
+            s.station_spacing_m,
+        ]
+    index = ["coverage area", "residents covered", "stations", "bikes", "docks", "station spacing"]
+    out = pd.DataFrame(cols, index=index)
+    out["unit"] = ["km2", "persons", "stations", "bikes", "docks", "m"]
+    return out
+
+
+@dataclass(frozen=True)
+class ExistingSystem:
+    """A city's documented bike-share system (NaN where a figure is not documented).
+
+    Attributes
+    ----------
+    stations : float
+        [stations]
+    bikes : float
+        [bikes]
+    daily_trips : float
+        [trips/day]
+    """
+
+    stations: float = float("nan")
+    bikes: float = float("nan")
+    daily_trips: float = float("nan")
+
+    @property
+    def documented(self) -> bool:
+        """Whether any figure of the system is documented."""
+        return not all(math.isnan(v) for v in (self.stations, self.bikes, self.daily_trips))
+
+    @property
+    def trips_per_bike_day(self) -> float:
+        """Observed daily uses per bike (NaN unless trips and bikes are both documented)."""
+        if math.isnan(self.bikes) or self.bikes == 0:
+            return float("nan")
+        return self.daily_trips / self.bikes
+
+
+def existing_system(inputs: pd.DataFrame, role: str) -> ExistingSystem:
+    """The documented system of the city in ``role``, read from a workbook's inputs.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        Long inputs table (columns ``role``, ``field``, ``value``), as from
+        :func:`c3lib.casestudy.inputs`.
+    role : str
+        ``mentor`` or ``learning``.
+    """
+    sub = inputs[inputs["role"] == role].set_index("field")["value"]
+
+    def get(field: str) -> float:
+        return float(sub[field]) if field in sub.index else float("nan")
+
+    return ExistingSystem(
+        stations=get("existing_stations"),
+        bikes=get("existing_bikes"),
+        daily_trips=get("existing_daily_trips"),
+    )
+
+
+def system_indicators(
+    existing: ExistingSystem,
+    population: float,
+    area_km2: float,
+    benchmarks: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """A documented system's city-wide indicators next to the ITDP benchmark ranges.
+
+    Parameters
+    ----------
+    existing : ExistingSystem
+        The documented system.
+    population : float
+        City population. [persons]
+    area_km2 : float
+        City area. [km²]
+    benchmarks : pandas.DataFrame, optional
+        From :func:`itdp_benchmarks`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``stations per km2``, ``bikes per 1,000 residents``, ``trips per bike per
+        day``, ``trips per 1,000 residents per day``; columns ``value``, ``ITDP low``,
+        ``ITDP high``, ``unit``. NaN where the system's figures are not documented.
+
+    Notes
+    -----
+    City-wide ratios understate the density in the served area when the system does
+    not cover the whole city; :func:`equivalent_coverage_km2` gives the area the
+    stations would cover at the benchmark densities.
+    """
+    b = itdp_benchmarks() if benchmarks is None else benchmarks
+    d_lo, d_hi = b.loc["station_density", ["low", "high"]].astype(float)
+    rows = {
+        "stations per km2": (
+            existing.stations / area_km2,
+            d_lo,
+            d_hi,
+            "stations/km2",
+        ),
+        "bikes per 1,000 residents": (
+            existing.bikes / population * 1000.0,
+            *b.loc["bikes_per_1000_residents", ["low", "high"]].astype(float),
+            "bikes per 1,000 residents",
+        ),
+        "trips per bike per day": (
+            existing.trips_per_bike_day,
+            *b.loc["trips_per_bike_day", ["low", "high"]].astype(float),
+            "trips/bike/day",
+        ),
+        "trips per 1,000 residents per day": (
+            existing.daily_trips / population * 1000.0,
+            *b.loc["trips_per_1000_residents_day", ["low", "high"]].astype(float),
+            "trips per 1,000 residents per day",
+        ),
+    }
+    return pd.DataFrame.from_dict(
+        rows, orient="index", columns=["value", "ITDP low", "ITDP high", "unit"]
+    )
+
+
+def equivalent_coverage_km2(
+    stations: float, benchmarks: pd.DataFrame | None = None
+) -> tuple[float, float]:
+    """The area a number of stations would cover at the ITDP station densities.
+
+    Parameters
+    ----------
+    stations : float
+        Number of stations. [stations]
+    benchmarks : pandas.DataFrame, optional
+        From :func:`itdp_benchmarks`.
+
+    Returns
+    -------
+    tuple of float
+        Area at the high density (16/km²) and at the low density (10/km²). [km²]
+    """
+    b = itdp_benchmarks() if benchmarks is None else benchmarks
+    d_lo, d_hi = b.loc["station_density", ["low", "high"]].astype(float)
+    return stations / d_hi, stations / d_lo
+
+
+# --- demand -----------------------------------------------------------------------------
+
+
+def trip_length_km(trip_minutes: float, speed_kmh: float) -> float:
+    """Trip length from duration and speed.
+
+    Parameters
+    ----------
+    trip_minutes : float
+        Mean trip duration. [min]
+    speed_kmh : float
+        Mean cycling speed. [km/h]
+
+    Returns
+    -------
+    float
+        [km]
+
+    Notes
+    -----
+    :math:`d = t \\cdot v / 60`, as Fishman et al. (2014) estimate km per trip at
+    12 km/h.
+    """
+    return trip_minutes * speed_kmh / 60.0
+
+
+def annual_trips(bikes: float, trips_per_bike_day: float, days_per_yr: float = 365.0) -> float:
+    """Trips a year of a fleet.
+
+    Parameters
+    ----------
+    bikes : float
+        Fleet size. [bikes]
+    trips_per_bike_day : float
+        Daily uses per bike. [trips/bike/day]
+    days_per_yr : float, optional
+        Operating days a year. [d/yr]
+
+    Returns
+    -------
+    float
+        [trips/yr]
+    """
+    return bikes * trips_per_bike_day * days_per_yr
+
+
+def trip_rate_scenarios() -> pd.Series:
+    """Demand scenarios in trips per bike per day, each from a sourced figure.
+
+    Returns
+    -------
+    pandas.Series
+        ``low`` (Melbourne 2012, Fishman et al. 2014: a system with little use),
+        ``central`` (ITDP lower benchmark) and ``high`` (ITDP upper benchmark).
+        [trips/bike/day]
+    """
+    b = itdp_benchmarks()
+    obs = observed_systems()
+    low = obs[(obs["system"] == "Melbourne") & (obs["metric"] == "trips_per_bike_day")]
+    if low.empty:
+        raise ReferenceDataError("bikeshare_systems.csv: Melbourne trips_per_bike_day missing")
+    return pd.Series(
+        {
+            "low": float(low["value"].iloc[0]),
+            "central": float(b.loc["trips_per_bike_day", "low"]),
+            "high": float(b.loc["trips_per_bike_day", "high"]),
+        },
+        name="trips_per_bike_day",
+    )
+
+
+def demand_scenarios(
+    bikes: float, rates: pd.Series | dict, trip_km: float, days_per_yr: float = DAYS_PER_YEAR
+) -> pd.DataFrame:
+    """Annual trips and bike-km for each demand scenario.
+
+    Parameters
+    ----------
+    bikes : float
+        Fleet size. [bikes]
+    rates : pandas.Series or dict
+        Daily uses per bike by scenario name. [trips/bike/day]
+    trip_km : float
+        Mean trip length. [km]
+    days_per_yr : float, optional
+        Operating days a year. [d/yr]
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by scenario; columns ``trips_per_bike_day`` [trips/bike/day],
+        ``daily_trips`` [trips/day], ``annual_trips`` [trips/yr], ``bike_km`` [km/yr].
+    """
+    rates = pd.Series(rates, dtype=float)
+    out = pd.DataFrame({"trips_per_bike_day": rates})
+    out["daily_trips"] = bikes * rates
+    out["annual_trips"] = annual_trips(bikes, rates, days_per_yr)
+    out["bike_km"] = out["annual_trips"] * trip_km
+    return out.rename_axis("scenario")
+
+
+# --- mode substitution and avoided emissions --------------------------------------------
+
+
+def substitution_shares(
+    car: float, taxi: float, motorcycle: float, bus: float, walk: float
+) -> pd.Series:
+    """Shares of bike-share trips by the mode they replace, plus new or other trips.
+
+    Parameters
+    ----------
+    car, taxi, motorcycle, bus, walk : float
+        Share of trips that would otherwise have been made by each mode. [-]
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``car``, ``taxi``, ``motorcycle``, ``bus``, ``walk`` and
+        ``new_or_other`` (the remainder: induced trips and modes with no exhaust). [-]
+
+    Raises
+    ------
+    ValueError
+        A share is outside 0–1 or the shares add up to more than 1.
+    """
+    s = pd.Series(
+        {"car": car, "taxi": taxi, "motorcycle": motorcycle, "bus": bus, "walk": walk},
+        dtype=float,
+    )
+    if ((s < 0) | (s > 1) | s.isna()).any():
+        raise ValueError(f"substitution shares must be within 0–1, got {s.to_dict()}")
+    total = float(s.sum())
+    if total > 1.0 + 1e-9:
+        raise ValueError(f"substitution shares add up to {total:.3f} > 1: {s.to_dict()}")
+    s["new_or_other"] = max(0.0, 1.0 - total)
+    return s.rename("share").rename_axis("mode")
+
+
+def with_car_share(shares: pd.Series, car: float) -> pd.Series:
+    """The same substitution shares with a new car share, the others scaled down if needed.
+
+    Parameters
+    ----------
+    shares : pandas.Series
+        From :func:`substitution_shares`.
+    car : float
+        New car share. [-]
+
+    Returns
+    -------
+    pandas.Series
+        Shares with ``car`` set; when the modes would exceed 1, the non-car modes are
+        scaled by a common factor so they fill exactly ``1 − car``.
+    """
+    if not 0.0 <= car <= 1.0:
+        raise ValueError(f"car share must be within 0–1, got {car!r}")
+    others = shares.reindex(["taxi", "motorcycle", "bus", "walk"]).astype(float)
+    room = 1.0 - car
+    if others.sum() > room:
+        others = others * (room / others.sum())
+    return substitution_shares(car, *others.to_numpy())
+
+
+def avoided_activity(bike_km: float, shares: pd.Series, occupancy: pd.Series) -> pd.DataFrame:
+    """Passenger-km and vehicle-km of the trips bike-sharing replaces.
+
+    Parameters
+    ----------
+    bike_km : float
+        Bike-km a year. [km/yr]
+    shares : pandas.Series
+        From :func:`substitution_shares`. [-]
+    occupancy : pandas.Series
+        Effective persons per vehicle by mode, from :func:`c3lib.transport.occupancy`.
+        [persons/vehicle]
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the substituted modes; columns ``share`` [-], ``pkm`` [pkm/yr] and
+        ``vehicle_km`` [km/yr].
+
+    Notes
+    -----
+    Each bike-km replaces one passenger-km of the mode it substitutes:
+    :math:`pkm_m = d_{bike} \\cdot s_m` and :math:`vkm_m = pkm_m / o_m` (0 for walking,
+    which uses no vehicle). Bus vehicle-km are notional: buses keep running when one
+    rider switches.
+    """
+    s = shares.reindex(list(SUBSTITUTED_MODES)).astype(float)
+    pkm = bike_km * s
+    vkm = pkm / occupancy.reindex(s.index)
+    vkm["walk"] = 0.0
+    return pd.DataFrame({"share": s, "pkm": pkm, "vehicle_km": vkm}).rename_axis("mode")
+
+
+def avoided_emissions(
+    bike_km: float,
+    shares: pd.Series,
+    pkm_factors: pd.DataFrame,
+    rebalancing_van_km: float,
+    van_factors: pd.Series,
+) -> pd.DataFrame:
+    """Emissions avoided by the replaced trips, net of rebalancing.
+
+    Parameters
+    ----------
+    bike_km : float
+        Bike-km a year. [km/yr]
+    shares : pandas.Series
+        From :func:`substitution_shares`. [-]
+    pkm_factors : pandas.DataFrame
+        Per-passenger-km factors by mode, from :func:`c3lib.transport.passenger_factors`
+        (columns ``PM2.5``, ``NOx``, ``CO2`` [g/pkm], ``occupancy``).
+    rebalancing_van_km : float
+        Van-km a year to rebalance and service the fleet. [km/yr]
+    van_factors : pandas.Series
+        The rebalancing van's factors (``PM2.5``, ``NOx``, ``CO2``) [g/km], a row of
+        :func:`c3lib.transport.vehicle_factors`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows: each substituted mode (positive = avoided), ``rebalancing`` (negative) and
+        ``net``; columns ``pkm`` [pkm/yr], ``vehicle_km`` [km/yr], ``PM2.5``, ``NOx``,
+        ``CO2`` [t/yr].
+
+    Notes
+    -----
+    .. math:: \\Delta E_p = d_{bike} \\sum_m s_m \\, EF_{m,p} - vkm_{van} \\, EF_{van,p}
+
+    with :math:`EF_{m,p}` in g/pkm (methods_factors §4.3; the rebalancing term follows
+    Fishman et al. 2014). Walking and new trips avoid nothing.
+
+    References
+    ----------
+    .. [1] Fishman E., Washington S., Haworth N. (2014) Bike share's impact on car use:
+       evidence from the United States, Great Britain, and Australia. Transportation
+       Research Part D 31:13–20. doi:10.1016/j.trd.2014.05.013
+    """
+    act = avoided_activity(bike_km, shares, pkm_factors["occupancy"])
+    f = pkm_factors.reindex(act.index)[list(POLLUTANTS)].astype(float)
+    out = act[["pkm", "vehicle_km"]].copy()
+    for p in POLLUTANTS:
+        out[p] = act["pkm"] * f[p] / 1e6
+    van = {p: -rebalancing_van_km * float(van_factors[p]) / 1e6 for p in POLLUTANTS}
+    out.loc["rebalancing"] = {"pkm": 0.0, "vehicle_km": -rebalancing_van_km, **van}
+    out.loc["net"] = out.sum()
+    return out
+
+
+# --- health (WHO HEAT) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeatResult:
+    """Outcome of a HEAT cycling assessment.
+
+    Attributes
+    ----------
+    users : float
+        Regular users the trips amount to. [persons]
+    minutes_per_user_week : float
+        Cycling per user. [min/week]
+    risk_reduction : float
+        Reduction of all-cause mortality risk per user, after the cap. [-]
+    deaths_avoided : float
+        Premature deaths avoided. [deaths/yr]
+    value : float
+        Their value at the VSL. [currency of the VSL per yr]
+    capped : bool
+        Whether the cap bound.
+    """
+
+    users: float
+    minutes_per_user_week: float
+    risk_reduction: float
+    deaths_avoided: float
+    value: float
+    capped: bool
+
+
+def heat_cycling(
+    annual_trips: float,
+    trip_minutes: float,
+    trips_per_user_week: float,
+    mortality_rate_per_100k: float,
+    vsl: float,
+    relative_risk: float = 0.90,
+    reference_minutes_per_week: float = 100.0,
+    risk_reduction_cap: float = 0.45,
+) -> HeatResult:
+    """Deaths avoided and their value with the WHO HEAT method for cycling.
+
+    Parameters
+    ----------
+    annual_trips : float
+        Bike-share trips a year. [trips/yr]
+    trip_minutes : float
+        Mean trip duration. [min]
+    trips_per_user_week : float
+        Trips a regular user makes a week. [trips/week]
+    mortality_rate_per_100k : float
+        All-cause mortality of adults 20–64. [deaths per 100,000 per yr]
+    vsl : float
+        Value of a statistical life. [currency]
+    relative_risk : float, optional
+        All-cause mortality relative risk at the reference volume (HEAT: 0.90). [-]
+    reference_minutes_per_week : float, optional
+        The reference volume (HEAT: 100 min/week). [min/week]
+    risk_reduction_cap : float, optional
+        Largest risk reduction credited (HEAT 2017 guide: 45 %, unsourced here). [-]
+
+    Returns
+    -------
+    HeatResult
+
+    Notes
+    -----
+    Users: :math:`N = T / (52.14 \\cdot f)`; minutes per user :math:`x = f \\cdot t`;
+    risk reduction :math:`r = \\min((1 - RR) \\, x / x_{ref}, r_{cap})` (linear dose-response);
+    deaths avoided :math:`D = N \\cdot m / 10^5 \\cdot r`; value :math:`V = D \\cdot VSL`.
+    While the cap does not bind, :math:`D` depends only on the total minutes cycled,
+    not on how they are shared among users. All users are taken to be adults 20–64;
+    the benefit of walking trips the bike replaces is not deducted, and HEAT's build-up
+    period is ignored (full effect every year).
+
+    References
+    ----------
+    .. [1] Kelly P., Kahlmeier S., Götschi T. et al. (2014) Systematic review and
+       meta-analysis of reduction in all-cause mortality from walking and cycling and
+       shape of dose response relationship. IJBNPA 11:132. doi:10.1186/s12966-014-0132-x
+    .. [2] WHO Regional Office for Europe, Health Economic Assessment Tool (HEAT) for
+       walking and cycling, heatwalkingcycling.org.
+    """
+    if trips_per_user_week <= 0:
+        raise ValueError("trips_per_user_week must be positive")
+    users = float(annual_trips) / (WEEKS_PER_YEAR * trips_per_user_week)
+    minutes = trips_per_user_week * trip_minutes
+    uncapped = (1.0 - relative_risk) * minutes / reference_minutes_per_week
+    reduction = min(uncapped, risk_reduction_cap)
+    deaths = users * float(mortality_rate_per_100k) / 1e5 * reduction
+    return HeatResult(
+        users=users,
+        minutes_per_user_week=minutes,
+        risk_reduction=reduction,
+        deaths_avoided=deaths,
+        value=deaths * float(vsl),
+        capped=uncapped > risk_reduction_cap,
+    )
+
+
+def heat_input_table(city_inputs: pd.DataFrame) -> pd.DataFrame:
+    """Every HEAT input with its value, unit, source and whether it is sourced or assumed.
+
+    Parameters
+    ----------
+    city_inputs : pandas.DataFrame
+        One city's inputs indexed by field (columns ``value``, ``unit``, ``source``,
+        ``quality``), e.g. ``cs.inputs(case)`` filtered to one role and indexed by field.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by input; columns ``value``, ``unit``, ``basis`` (``sourced`` or
+        ``assumed``), ``quality``, ``source``.
+    """
+    heat = reference_table("bikeshare_heat")
+    cyc = heat[heat["case"] == "cycling"].set_index("parameter")
+    rows = {}
+    for name in ("relative_risk", "reference_minutes_per_week", "risk_reduction_cap"):
+        r = cyc.loc[name]
+        rows[name] = (r["value"], r["unit"], r["quality"], r["source"])
+    for name in ("trip_minutes", "trips_per_user_week", "mortality_rate_per_100k", "vsl"):
+        if name not in city_inputs.index:
+            raise C3Error(f"HEAT input {name!r} is missing from the city's inputs")
+        r = city_inputs.loc[name]
+        rows[name] = (r["value"], r["unit"], r["quality"], r["source"])
+    out = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["value", "unit", "quality", "source"]
+    )
+    out.insert(2, "basis", np.where(out["quality"].isin(_SOURCED), "sourced", "assumed"))
+    return out.rename_axis("input")
+
+
+# --- station layout ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StationLayout:
+    """A square coverage area with stations on a regular grid.
+
+    Attributes
+    ----------
+    coverage_area_km2 : float
+        [km²]
+    side_km : float
+        Side of the square. [km]
+    spacing_m : float
+        Grid spacing. [m]
+    catchment_m : float
+        Walking catchment radius drawn around each station. [m]
+    stations : pandas.DataFrame
+        Columns ``x_km``, ``y_km``. [km]
+    """
+
+    coverage_area_km2: float
+    side_km: float
+    spacing_m: float
+    catchment_m: float
+    stations: pd.DataFrame
+
+
+def station_layout(
+    coverage_area_km2: float, stations_per_km2: float, catchment_m: float | None = None
+) -> StationLayout:
+    """A regular grid of stations over a square coverage area (a sketch, not a siting plan).
+
+    Parameters
+    ----------
+    coverage_area_km2 : float
+        Area to cover. [km²]
+    stations_per_km2 : float
+        Station density. [stations/km²]
+    catchment_m : float, optional
+        Walking catchment radius; default half the cell diagonal, :math:`s / \\sqrt{2}`,
+        the smallest radius whose circles leave no gap. [m]
+
+    Returns
+    -------
+    StationLayout
+
+    Notes
+    -----
+    The square has side :math:`L = \\sqrt{A}`; stations sit at the centres of
+    :math:`n \\times n` cells with :math:`n = \\max(1, \\mathrm{round}(L / s))`, so the
+    station count is close to :math:`A \\cdot d`.
+    """
+    if coverage_area_km2 <= 0:
+        raise ValueError(f"coverage area must be positive, got {coverage_area_km2!r}")
+    spacing = station_spacing_m(stations_per_km2)
+    side = math.sqrt(coverage_area_km2)
+    n = max(1, round(side * 1000.0 / spacing))
+    step = side / n
+    centres = (np.arange(n) + 0.5) * step
+    x, y = np.meshgrid(centres, centres)
+    grid = pd.DataFrame({"x_km": x.ravel(), "y_km": y.ravel()})
+    radius = spacing / math.sqrt(2.0) if catchment_m is None else float(catchment_m)
+    return StationLayout(coverage_area_km2, side, spacing, radius, grid)
+
+
+# --- charts -----------------------------------------------------------------------------
+
+
+def _figure(ncols: int, width: float = 4.2, height: float = 3.6):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False)
+    return fig, axes[0]
+
+
+def plot_station_layouts(layouts: dict[str, StationLayout]):
+    """Station grids with walking catchments, one panel per city (no map tiles).
+
+    Parameters
+    ----------
+    layouts : dict of str to StationLayout
+        Panel title → layout.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Circle, Rectangle
+
+    fig, axes = _figure(len(layouts), width=4.4, height=4.4)
+    for ax, (title, lay) in zip(axes, layouts.items(), strict=True):
+        r_km = lay.catchment_m / 1000.0
+        circles = [Circle((x, y), r_km) for x, y in lay.stations.to_numpy()]
+        ax.add_collection(
+            PatchCollection(circles, facecolor="#4c9be8", alpha=0.15, edgecolor="#4c9be8", lw=0.3)
+        )
+        ax.add_patch(Rectangle((0, 0), lay.side_km, lay.side_km, fill=False, lw=1.2, ec="0.2"))
+        size = max(1.0, 12.0 * min(1.0, 150.0 / len(lay.stations)))
+        ax.scatter(lay.stations["x_km"], lay.stations["y_km"], s=size, c="#d6452b", zorder=3)
+        pad = r_km
+        ax.set_xlim(-pad, lay.side_km + pad)
+        ax.set_ylim(-pad, lay.side_km + pad)
+        ax.set_aspect("equal")
+        ax.set_xlabel("km")
+        ax.set_ylabel("km")
+        ax.set_title(
+            f"{title}\n{len(lay.stations):,} stations on {lay.coverage_area_km2:,.0f} km², "
+            f"{lay.spacing_m:.0f} m apart",
+            fontsize=9,
+        )
+    fig.tight_layout()
+    return fig
+
+
+def plot_sizing(tables: dict[str, pd.DataFrame], existing: dict[str, ExistingSystem]):
+    """Stations and bikes needed (plan, with the ITDP range) and the documented system.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        City label → :func:`sizing_table`.
+    existing : dict of str to ExistingSystem
+        City label → documented system (NaN figures are not drawn).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, axes = _figure(2)
+    labels = list(tables)
+    x = np.arange(len(labels))
+    for ax, row in zip(axes, ("stations", "bikes"), strict=True):
+        plan = np.array([tables[c].loc[row, "plan"] for c in labels])
+        lo = np.array([tables[c].loc[row, "ITDP low"] for c in labels])
+        hi = np.array([tables[c].loc[row, "ITDP high"] for c in labels])
+        ax.bar(x - 0.18, plan, width=0.36, color="#4c9be8", label="plan (ITDP range)")
+        ax.errorbar(x - 0.18, plan, yerr=[plan - lo, hi - plan], fmt="none", ecolor="0.2")
+        real = np.array([getattr(existing[c], row) for c in labels], dtype=float)
+        ax.bar(x + 0.18, np.nan_to_num(real), width=0.36, color="#f2a541", label="documented")
+        for xi, v in zip(x, real, strict=True):
+            if np.isnan(v):
+                ax.text(xi + 0.18, 0, "n/a", ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(x, labels)
+        ax.set_ylabel(row)
+        ax.set_title(f"{row.capitalize()} for the coverage area", fontsize=10)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_demand(scenarios: dict[str, pd.DataFrame]):
+    """Annual trips by demand scenario, one group of bars per city.
+
+    Parameters
+    ----------
+    scenarios : dict of str to pandas.DataFrame
+        City label → :func:`demand_scenarios`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, axes = _figure(1, width=6.5)
+    ax = axes[0]
+    labels = list(scenarios)
+    names = list(dict.fromkeys(n for df in scenarios.values() for n in df.index))
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        vals = [
+            scenarios[c].loc[name, "annual_trips"] / 1e6 if name in scenarios[c].index else 0
+            for c in labels
+        ]
+        ax.bar(np.arange(len(labels)) + (i - (len(names) - 1) / 2) * width, vals, width, label=name)
+    ax.set_xticks(np.arange(len(labels)), labels)
+    ax.set_ylabel("million trips per year")
+    ax.legend(title="trips per bike per day", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_avoided_emissions(avoided: dict[str, pd.DataFrame]):
+    """Avoided emissions by replaced mode and the rebalancing penalty, one panel per pollutant.
+
+    Parameters
+    ----------
+    avoided : dict of str to pandas.DataFrame
+        City label → :func:`avoided_emissions`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, axes = _figure(len(POLLUTANTS), width=3.6)
+    labels = list(avoided)
+    parts = [*SUBSTITUTED_MODES, "rebalancing"]
+    colors = dict(
+        zip(parts, ["#d6452b", "#f2a541", "#8e6bbf", "#4c9be8", "#7fbf7b", "0.45"], strict=True)
+    )
+    x = np.arange(len(labels))
+    for ax, p in zip(axes, POLLUTANTS, strict=True):
+        pos = np.zeros(len(labels))
+        neg = np.zeros(len(labels))
+        for part in parts:
+            vals = np.array([avoided[c].loc[part, p] for c in labels])
+            base = np.where(vals >= 0, pos, neg)
+            ax.bar(x, vals, bottom=base, color=colors[part], label=part, width=0.6)
+            pos += np.where(vals >= 0, vals, 0)
+            neg += np.where(vals < 0, vals, 0)
+        net = [avoided[c].loc["net", p] for c in labels]
+        ax.scatter(x, net, marker="D", color="k", zorder=3, label="net")
+        ax.axhline(0, color="0.3", lw=0.8)
+        span = max(pos.max() - neg.min(), 1e-12)
+        ax.set_ylim(neg.min() - 0.08 * span, pos.max() + 0.08 * span)
+        ax.set_xlim(-0.7, len(labels) - 0.3)
+        ax.set_xticks(x, labels)
+        ax.set_title(f"{p} avoided (t/yr)", fontsize=10)
+    handles, names = axes[-1].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=8)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+# --- one city, end to end ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The planning ratios a workbook applies to every city.
+
+    Attributes
+    ----------
+    stations_per_km2 : float
+        [stations/km²]
+    bikes_per_1000_residents : float
+        [bikes per 1,000 residents]
+    docks_per_bike : float
+        [docks/bike]
+    trips_per_bike_day : float
+        The central demand scenario. [trips/bike/day]
+    """
+
+    stations_per_km2: float = 13.0
+    bikes_per_1000_residents: float = 20.0
+    docks_per_bike: float = 2.25
+    trips_per_bike_day: float = 4.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Trips, avoided emissions and health benefit of one fleet at one use rate.
+
+    Attributes
+    ----------
+    fleet : float
+        Bikes. [bikes]
+    fleet_basis : str
+        Where the fleet figure comes from.
+    annual_trips : float
+        [trips/yr]
+    bike_km : float
+        [km/yr]
+    avoided : pandas.DataFrame
+        From :func:`avoided_emissions`. [t/yr]
+    heat : HeatResult
+        From :func:`heat_cycling`.
+    """
+
+    fleet: float
+    fleet_basis: str
+    annual_trips: float
+    bike_km: float
+    avoided: pd.DataFrame
+    heat: HeatResult
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Everything the bike-sharing workbook shows for one city.
+
+    Attributes
+    ----------
+    sizing : pandas.DataFrame
+        :func:`sizing_table` for the coverage area.
+    layout : StationLayout
+        Station grid of the planned coverage.
+    existing : ExistingSystem
+        The documented system.
+    indicators : pandas.DataFrame
+        :func:`system_indicators` of the documented system.
+    trip_km : float
+        [km]
+    shares : pandas.Series
+        Substitution shares. [-]
+    demand : pandas.DataFrame
+        :func:`demand_scenarios` for the planned fleet.
+    plan : Outcome
+        The planned fleet at the central use rate.
+    observed : Outcome or None
+        The documented system at its documented daily trips (None when not documented).
+    """
+
+    sizing: pd.DataFrame
+    layout: StationLayout
+    existing: ExistingSystem
+    indicators: pd.DataFrame
+    trip_km: float
+    shares: pd.Series
+    demand: pd.DataFrame
+    plan: Outcome
+    observed: Outcome | None
+
+
+def _outcome(
+    fleet: float,
+    basis: str,
+    annual: float,
+    city: pd.DataFrame,
+    trip_km: float,
+    shares: pd.Series,
+    pkm_factors: pd.DataFrame,
+    van: pd.Series,
+    heat: dict[str, float],
+) -> Outcome:
+    v = city["value"]
+    bike_km = annual * trip_km
+    van_km = fleet * float(v["rebalancing_van_km_per_bike_yr"])
+    return Outcome(
+        fleet=fleet,
+        fleet_basis=basis,
+        annual_trips=annual,
+        bike_km=bike_km,
+        avoided=avoided_emissions(bike_km, shares, pkm_factors, van_km, van),
+        heat=heat_cycling(
+            annual,
+            float(v["trip_minutes"]),
+            float(v["trips_per_user_week"]),
+            float(v["mortality_rate_per_100k"]),
+            float(v["vsl"]),
+            **heat,
+        ),
+    )
+
+
+def assess_city(
+    city: pd.DataFrame, population: float, area_km2: float, grid_ef: float, plan: Plan
+) -> Assessment:
+    """Size, demand, avoided emissions and health benefit for one city.
+
+    Parameters
+    ----------
+    city : pandas.DataFrame
+        The city's bike-sharing inputs indexed by field (column ``value``), e.g. the rows
+        of :func:`c3lib.casestudy.inputs` for one role.
+    population : float
+        City population. [persons]
+    area_km2 : float
+        City area; population ÷ area is the density used for the coverage area. [km²]
+    grid_ef : float
+        Grid CO2 factor (electric modes among the replaced trips). [kg CO2/kWh]
+    plan : Plan
+        Planning ratios and the central use rate.
+
+    Returns
+    -------
+    Assessment
+
+    Notes
+    -----
+    The planned system covers ``coverage_area_km2`` at the city's average density. The
+    documented system is assessed at its documented daily trips; when its fleet is not
+    documented, the fleet that rebalancing scales with is estimated as daily trips ÷
+    the central use rate.
+    """
+    from c3lib.transport import passenger_factors, vehicle_factors
+
+    v = city["value"].astype(float)
+    density = population / area_km2
+    area = float(v["coverage_area_km2"])
+    sizing = sizing_table(
+        area, density, plan.stations_per_km2, plan.bikes_per_1000_residents, plan.docks_per_bike
+    )
+    existing = ExistingSystem(
+        stations=float(v.get("existing_stations", float("nan"))),
+        bikes=float(v.get("existing_bikes", float("nan"))),
+        daily_trips=float(v.get("existing_daily_trips", float("nan"))),
+    )
+    trip_km = trip_length_km(float(v["trip_minutes"]), float(v["cycling_speed_kmh"]))
+    shares = substitution_shares(*(float(v[f"substitution_{m}"]) for m in SUBSTITUTED_MODES))
+    pkm = passenger_factors(grid_ef)
+    van = vehicle_factors(grid_ef).loc["van_diesel"]
+    heat = heat_parameters()
+    rates = trip_rate_scenarios()
+    rates["central"] = plan.trips_per_bike_day
+    bikes = float(sizing.loc["bikes", "plan"])
+    demand = demand_scenarios(bikes, rates, trip_km)
+    args = (city, trip_km, shares, pkm, van, heat)
+    planned = _outcome(bikes, "plan", float(demand.loc["central", "annual_trips"]), *args)
+    observed = None
+    if not math.isnan(existing.daily_trips):
+        if math.isnan(existing.bikes):
+            fleet = existing.daily_trips / plan.trips_per_bike_day
+            basis = "estimated: documented daily trips ÷ central trips per bike per day"
+        else:
+            fleet, basis = existing.bikes, "documented"
+        observed = _outcome(fleet, basis, existing.daily_trips * DAYS_PER_YEAR, *args)
+    return Assessment(
+        sizing=sizing,
+        layout=station_layout(area, plan.stations_per_km2),
+        existing=existing,
+        indicators=system_indicators(existing, population, area_km2),
+        trip_km=trip_km,
+        shares=shares,
+        demand=demand,
+        plan=planned,
+        observed=observed,
+    )
+
+
+def results_table(assessments: dict[str, Assessment]) -> pd.DataFrame:
+    """The headline results side by side (one column per city).
+
+    Parameters
+    ----------
+    assessments : dict of str to Assessment
+        Column label → assessment.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows of planned and documented-system results; a ``unit`` column. NaN where a
+        city has no documented figure.
+    """
+    nan = float("nan")
+    cols = {}
+    for label, a in assessments.items():
+        p, o = a.plan, a.observed
+        col = {
+            ("planned system", "coverage area", "km2"): a.sizing.loc["coverage area", "plan"],
+            ("planned system", "stations", "stations"): a.sizing.loc["stations", "plan"],
+            ("planned system", "bikes", "bikes"): a.sizing.loc["bikes", "plan"],
+            ("planned system", "docks", "docks"): a.sizing.loc["docks", "plan"],
+            ("planned system", "annual trips (central)", "trips/yr"): p.annual_trips,
+            ("planned system", "bike-km", "km/yr"): p.bike_km,
+            ("planned system", "car-km avoided", "km/yr"): p.avoided.loc["car", "vehicle_km"],
+            ("planned system", "rebalancing van-km", "km/yr"): -p.avoided.loc[
+                "rebalancing", "vehicle_km"
+            ],
+        }
+        for pol in POLLUTANTS:
+            col[("planned system", f"net {pol} avoided", "t/yr")] = p.avoided.loc["net", pol]
+        col[("planned system", "deaths avoided", "deaths/yr")] = p.heat.deaths_avoided
+        col[("planned system", "value of deaths avoided", "EUR/yr")] = p.heat.value
+        col[("documented system", "stations", "stations")] = a.existing.stations
+        col[("documented system", "bikes", "bikes")] = a.existing.bikes
+        col[("documented system", "daily trips", "trips/day")] = a.existing.daily_trips
+        col[("documented system", "annual trips", "trips/yr")] = o.annual_trips if o else nan
+        col[("documented system", "net CO2 avoided", "t/yr")] = (
+            o.avoided.loc["net", "CO2"] if o else nan
+        )
+        col[("documented system", "deaths avoided", "deaths/yr")] = (
+            o.heat.deaths_avoided if o else nan
+        )
+        cols[label] = col
+    out = pd.DataFrame(cols)
+    out.index = out.index.set_names(["system", "quantity", "unit"])
+    return out.reset_index(level="unit")
+
+
+def metrics(assessments: dict[str, Assessment]) -> pd.DataFrame:
+    """Metrics for :func:`c3lib.casestudy.publish`, keyed by city id.
+
+    Parameters
+    ----------
+    assessments : dict of str to Assessment
+        City id → assessment.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``city``, ``metric``, ``value``, ``unit``, ``pollutant``, ``scope``
+        (``planned`` or ``documented``); undocumented figures are left out.
+    """
+    rows = []
+
+    def add(city, metric, value, unit, scope, pollutant=None):
+        if value is not None and math.isfinite(float(value)):
+            rows.append(
+                {
+                    "city": city,
+                    "metric": metric,
+                    "value": float(value),
+                    "unit": unit,
+                    "pollutant": pollutant,
+                    "scope": scope,
+                }
+            )
+
+    for city, a in assessments.items():
+        add(city, "stations_needed", a.sizing.loc["stations", "plan"], "stations", "planned")
+        add(city, "bikes_needed", a.sizing.loc["bikes", "plan"], "bikes", "planned")
+        add(city, "docks_needed", a.sizing.loc["docks", "plan"], "docks", "planned")
+        add(city, "existing_stations", a.existing.stations, "stations", "documented")
+        add(city, "existing_bikes", a.existing.bikes, "bikes", "documented")
+        for scope, o in (("planned", a.plan), ("documented", a.observed)):
+            if o is None:
+                continue
+            add(city, "annual_trips", o.annual_trips, "trips/yr", scope)
+            add(city, "bike_km", o.bike_km, "km/yr", scope)
+            add(city, "avoided_car_km", o.avoided.loc["car", "vehicle_km"], "km/yr", scope)
+            for pol in POLLUTANTS:
+                add(city, "avoided_emissions", o.avoided.loc["net", pol], "t/yr", scope, pol)
+            add(city, "deaths_avoided", o.heat.deaths_avoided, "deaths/yr", scope)
+            add(city, "health_benefit_value", o.heat.value, "EUR/yr", scope)
+    return pd.DataFrame(rows)
+
+
+def compare(
+    tables: dict[str, pd.DataFrame], column: str, keep: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """One column of several same-shaped tables side by side, plus shared columns.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        Label → table (e.g. :func:`sizing_table` or :func:`system_indicators` per city).
+    column : str
+        The column to take from each table.
+    keep : tuple of str, optional
+        Columns of the first table to append (e.g. ``ITDP low``, ``ITDP high``, ``unit``).
+    """
+    out = pd.DataFrame({label: t[column] for label, t in tables.items()})
+    first = next(iter(tables.values()))
+    for col in keep:
+        out[col] = first[col]
+    return out
+
+
+def health_table(assessments: dict[str, Assessment], which: str = "plan") -> pd.DataFrame:
+    """HEAT results side by side.
+
+    Parameters
+    ----------
+    assessments : dict of str to Assessment
+        Label → assessment.
+    which : str, optional
+        ``plan`` (planned system, central scenario) or ``observed`` (documented system).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``annual trips``, ``users``, ``minutes per user per week``, ``risk
+        reduction``, ``cap binds``, ``deaths avoided``, ``value``; a ``unit`` column.
+    """
+    cols = {}
+    for label, a in assessments.items():
+        o = getattr(a, which)
+        h = o.heat if o is not None else None
+        cols[label] = {
+            "annual trips": o.annual_trips if o else float("nan"),
+            "users": h.users if h else float("nan"),
+            "minutes per user per week": h.minutes_per_user_week if h else float("nan"),
+            "risk reduction": h.risk_reduction if h else float("nan"),
+            "cap binds": float(h.capped) if h else float("nan"),
+            "deaths avoided": h.deaths_avoided if h else float("nan"),
+            "value": h.value if h else float("nan"),
+        }
+    out = pd.DataFrame(cols)
+    out["unit"] = ["trips/yr", "persons", "min/week", "-", "1 = yes", "deaths/yr", "EUR/yr"]
+    return out
+
+
+def what_if(
+    city: pd.DataFrame,
+    grid_ef: float,
+    bikes: float,
+    trips_per_bike_day: float,
+    car_share: float,
+):
+    """Explorer update: one fleet at one use rate and car share → chart and table.
+
+    Parameters
+    ----------
+    city : pandas.DataFrame
+        The city's bike-sharing inputs indexed by field (column ``value``).
+    grid_ef : float
+        Grid CO2 factor. [kg CO2/kWh]
+    bikes : float
+        Fleet size. [bikes]
+    trips_per_bike_day : float
+        Daily uses per bike. [trips/bike/day]
+    car_share : float
+        Share of trips that replace a car trip (the other shares scale down if needed). [-]
+
+    Returns
+    -------
+    tuple
+        (matplotlib Figure of avoided emissions by replaced mode, pandas.DataFrame of the
+        headline numbers).
+    """
+    from c3lib.transport import passenger_factors, vehicle_factors
+
+    v = city["value"].astype(float)
+    trip_km = trip_length_km(float(v["trip_minutes"]), float(v["cycling_speed_kmh"]))
+    base = substitution_shares(*(float(v[f"substitution_{m}"]) for m in SUBSTITUTED_MODES))
+    shares = with_car_share(base, car_share)
+    o = _outcome(
+        bikes,
+        "explorer",
+        annual_trips(bikes, trips_per_bike_day),
+        city,
+        trip_km,
+        shares,
+        passenger_factors(grid_ef),
+        vehicle_factors(grid_ef).loc["van_diesel"],
+        heat_parameters(),
+    )
+    fig = plot_avoided_emissions({"this system": o.avoided})
+    table = pd.DataFrame(
+        {
+            "value": [
+                o.annual_trips,
+                o.bike_km,
+                o.avoided.loc["car", "vehicle_km"],
+                *(o.avoided.loc["net", p] for p in POLLUTANTS),
+                o.heat.deaths_avoided,
+            ],
+            "unit": ["trips/yr", "km/yr", "km/yr", "t/yr", "t/yr", "t/yr", "deaths/yr"],
+        },
+        index=[
+            "annual trips",
+            "bike-km",
+            "car-km avoided",
+            *(f"net {p} avoided" for p in POLLUTANTS),
+            "deaths avoided (HEAT)",
+        ],
+    )
+    return fig, table
+
+
+def assumption_rows(plan: Plan, assessments: dict[str, Assessment]) -> list[dict]:
+    """The workbook's own assumptions beyond the city inputs, as assumption records.
+
+    Parameters
+    ----------
+    plan : Plan
+        The planning ratios (scenario settings, not data).
+    assessments : dict of str to Assessment
+        City id → assessment (for fleets estimated from trips).
+
+    Returns
+    -------
+    list of dict
+        Keys ``city``, ``input``, ``value``, ``unit``, ``basis``, ``source``.
+    """
+    heat = reference_table("bikeshare_heat").set_index(["parameter", "case"])
+    bench = itdp_benchmarks()
+    cap = heat.loc[("risk_reduction_cap", "cycling")]
+    rows = [
+        {
+            "city": "all",
+            "input": "planned station density",
+            "value": plan.stations_per_km2,
+            "unit": "stations/km2",
+            "basis": "scenario setting within the ITDP range 10–16",
+            "source": bench.loc["station_density", "source"],
+        },
+        {
+            "city": "all",
+            "input": "planned bikes per 1,000 residents",
+            "value": plan.bikes_per_1000_residents,
+            "unit": "bikes per 1,000 residents",
+            "basis": "scenario setting within the ITDP range 10–30",
+            "source": bench.loc["bikes_per_1000_residents", "source"],
+        },
+        {
+            "city": "all",
+            "input": "planned docks per bike",
+            "value": plan.docks_per_bike,
+            "unit": "docks/bike",
+            "basis": "scenario setting within an unsourced range of 2–2.5",
+            "source": bench.loc["docks_per_bike", "source"],
+        },
+        {
+            "city": "all",
+            "input": "central trips per bike per day",
+            "value": plan.trips_per_bike_day,
+            "unit": "trips/bike/day",
+            "basis": "scenario setting; ITDP benchmark 4–8",
+            "source": bench.loc["trips_per_bike_day", "source"],
+        },
+        {
+            "city": "all",
+            "input": "HEAT cycling risk-reduction cap",
+            "value": cap["value"],
+            "unit": cap["unit"],
+            "basis": "unsourced estimate (HEAT 2017 guide)",
+            "source": cap["source"],
+        },
+        {
+            "city": "all",
+            "input": "population density of the coverage area",
+            "value": float("nan"),
+            "unit": "persons/km2",
+            "basis": "city-wide average density; a first phase in the dense core would "
+            "cover more residents and need more bikes",
+            "source": "derived: population ÷ area (city profile)",
+        },
+    ]
+    for city, a in assessments.items():
+        if a.observed is not None and a.observed.fleet_basis.startswith("estimated"):
+            rows.append(
+                {
+                    "city": city,
+                    "input": "documented system fleet",
+                    "value": a.observed.fleet,
+                    "unit": "bikes",
+                    "basis": a.observed.fleet_basis,
+                    "source": "derived",
+                }
+            )
+    return rows

@@ -1,0 +1,253 @@
+"""Hand-out notebooks for a pair: the learner edition and the mentor edition (``c3 edition``).
+
+Both start from the workbook with the pair injected after its ``parameters`` cell
+(papermill's :func:`~papermill.parameterize.parameterize_notebook`), and are written to
+``<out>/<pair>/editions/<action>-<edition>.ipynb``.
+
+- **learner**: cells tagged ``solution`` and ``mentor-note`` removed, outputs cleared;
+  the ``exercise`` cells are left to do.
+- **mentor**: every cell kept. When ``c3 build`` has an up-to-date run of the pair (its
+  cache key matches what a build would run now), the edition is that executed notebook,
+  with its outputs, so the mentor sees the pair's results before the session; each
+  explorer then shows its static rendering until the cells are run again. Otherwise it is
+  the source workbook with the pair injected and no outputs.
+
+Cell tags do all the work: there is no course database.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from c3lib.exceptions import C3Error
+from c3lib.params import load_catalog
+from c3lib.pipeline import RunSpec, atomic_write, plan, read_status, target_paths
+
+__all__ = [
+    "EDITIONS",
+    "HIDDEN_FROM_LEARNERS",
+    "EXERCISE_TAG",
+    "Edition",
+    "edition_path",
+    "inject",
+    "learner_edition",
+    "mentor_edition",
+    "write_editions",
+]
+
+log = logging.getLogger("c3lib")
+
+EDITIONS = ("learner", "mentor")
+HIDDEN_FROM_LEARNERS = ("solution", "mentor-note")
+EXERCISE_TAG = "exercise"
+EDITION_NOTE_TAG = "edition-note"
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One hand-out notebook written by :func:`write_editions`.
+
+    Attributes
+    ----------
+    pair, action, edition : str
+        What it is.
+    path : Path
+        Where it was written.
+    origin : str
+        ``source`` (the workbook, no outputs) or ``executed`` (the build's run, with outputs).
+    """
+
+    pair: str
+    action: str
+    edition: str
+    path: Path
+    origin: str
+
+
+def edition_path(out_dir: str | Path, pair: str, action: str, edition: str) -> Path:
+    """``<out>/<pair>/editions/<action>-<edition>.ipynb``, checked to stay inside ``out_dir``."""
+    if edition not in EDITIONS:
+        raise C3Error(f"unknown edition {edition!r}; choose one of {', '.join(EDITIONS)}")
+    folder = target_paths(out_dir, pair, action)["ipynb"].parent / "editions"
+    return folder / f"{action}-{edition}.ipynb"
+
+
+def inject(nb: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookNode:
+    """A copy of ``nb`` with ``parameters`` in an ``injected-parameters`` cell (papermill)."""
+    from papermill.parameterize import parameterize_notebook
+
+    nb = copy.deepcopy(nb)
+    nb.metadata.setdefault("papermill", {})
+    untagged = []
+    for cell in nb.cells:  # papermill expects every cell to carry a tags list
+        if "tags" not in cell.metadata:
+            cell.metadata["tags"] = []
+            untagged.append(cell)
+    nb = parameterize_notebook(nb, parameters, kernel_name="python3", language="python")
+    for cell in untagged:
+        del cell.metadata["tags"]
+    return nb
+
+
+def _drop_widgets(nb: nbformat.NotebookNode) -> None:
+    """Remove saved widget state and widget views (explorers keep their static HTML)."""
+    from c3lib.export import WIDGET_MIME
+
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if WIDGET_MIME in out.get("data", {}):
+                del out["data"][WIDGET_MIME]
+
+
+def learner_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` without solutions, mentor notes and outputs.
+
+    Cells tagged ``solution`` or ``mentor-note`` are removed (nbconvert's
+    ``TagRemovePreprocessor``) and every output and execution count is cleared
+    (``ClearOutputPreprocessor``).
+    """
+    from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
+
+    nb = copy.deepcopy(nb)
+    remove = TagRemovePreprocessor(remove_cell_tags=set(HIDDEN_FROM_LEARNERS), enabled=True)
+    nb, _ = remove.preprocess(nb, {})
+    nb, _ = ClearOutputPreprocessor(enabled=True).preprocess(nb, {})
+    _drop_widgets(nb)
+    return nb
+
+
+def mentor_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` with every cell and output kept, ready to open without a kernel.
+
+    Widget views are dropped (each explorer output carries a static rendering of its
+    chart and table), so the saved outputs show the pair's results, not a widget
+    placeholder; running the cells brings the explorers back to life.
+    """
+    nb = copy.deepcopy(nb)
+    _drop_widgets(nb)
+    return nb
+
+
+def _note(edition: str, pair_name: str, origin: str) -> str:
+    if edition == "learner":
+        return (
+            f"**Learner edition: {pair_name}.** Run the cells from the top "
+            "(*Run ▸ Run All Cells*). The exercise near the end is yours: set `answer` in "
+            "its cell and run the check below it for feedback."
+        )
+    outputs = (
+        "The outputs are from the last build of this pair; run all cells to use the explorer."
+        if origin == "executed"
+        else "Run all cells to see the results and use the explorer."
+    )
+    return (
+        f"**Mentor edition: {pair_name}.** Includes the solutions (cells tagged `solution`) "
+        f"and facilitation notes (`mentor-note`): do not hand it to learners. {outputs}"
+    )
+
+
+def _add_note(nb: nbformat.NotebookNode, text: str) -> None:
+    cell = nbformat.v4.new_markdown_cell(text)
+    cell.metadata["tags"] = [EDITION_NOTE_TAG]
+    at = 1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0  # after the title
+    nb.cells.insert(at, cell)
+
+
+def _executed_run(spec: RunSpec) -> nbformat.NotebookNode | None:
+    """The build's executed notebook for ``spec`` if it is current, else None."""
+    state = read_status(spec.out_dir, spec.pair, spec.action)
+    record = state["record"] or {}
+    path = target_paths(spec.out_dir, spec.pair, spec.action)["ipynb"]
+    current = record.get("provenance", {}).get("cache_key") == spec.cache_key
+    if state["status"] != "ok" or not current or not path.is_file():
+        return None
+    return nbformat.read(path, as_version=4)
+
+
+def write_editions(
+    edition: str,
+    pair: str,
+    actions: Iterable[str] | None = None,
+    params_dir: str | os.PathLike | None = None,
+    out_dir: str | os.PathLike = "outputs",
+    notebooks_dir: str | os.PathLike | None = None,
+) -> list[Edition]:
+    """Write one edition of the pair's workbooks.
+
+    Parameters
+    ----------
+    edition : str
+        ``learner`` or ``mentor``.
+    pair : str
+        Pair id (validated against the params folder before it is injected).
+    actions : iterable of str, optional
+        Action ids (default: every action that has a workbook).
+    params_dir : path-like, optional
+        Params folder; when given, its absolute path is injected as ``params_dir``
+        too, so the hand-out runs against it.
+    out_dir : path-like, optional
+        Output folder (default ``outputs``).
+    notebooks_dir : path-like, optional
+        Folder of the source workbooks (default as for ``c3 build``).
+
+    Returns
+    -------
+    list of Edition
+
+    Raises
+    ------
+    C3Error
+        Unknown edition, pair or action, or a requested action has no workbook.
+    ParamsErrors
+        The params folder does not validate.
+    """
+    if edition not in EDITIONS:
+        raise C3Error(f"unknown edition {edition!r}; choose one of {', '.join(EDITIONS)}")
+    catalog = load_catalog(params_dir or None)
+    actions = list(dict.fromkeys(actions or []))
+    specs = plan(
+        catalog,
+        out_dir,
+        [pair],
+        actions or None,
+        notebooks_dir=Path(notebooks_dir) if notebooks_dir else None,
+    )
+    missing = [a for a in actions if a not in {s.action for s in specs}]
+    if missing:
+        names = ", ".join(f"{a} ({catalog.actions[a].notebook})" for a in missing)
+        raise C3Error(f"no workbook yet for {names}")
+    if not specs:
+        raise C3Error("no workbook exists yet: nothing to hand out")
+    injected = {"pair": pair}
+    if params_dir:
+        injected["params_dir"] = str(Path(params_dir).resolve())
+    written = []
+    for spec in specs:
+        executed = _executed_run(spec) if edition == "mentor" else None
+        origin = "executed" if executed is not None else "source"
+        if executed is not None:
+            nb = mentor_edition(executed)
+        else:
+            source = nbformat.read(spec.notebook, as_version=4)
+            nb = inject(source, {**injected, **spec.parameters})
+            nb = learner_edition(nb) if edition == "learner" else mentor_edition(nb)
+        if edition == "learner" and not any(
+            EXERCISE_TAG in c.metadata.get("tags", []) for c in nb.cells
+        ):
+            log.warning("%s has no cell tagged %r", spec.notebook, EXERCISE_TAG)
+        _add_note(nb, _note(edition, catalog.pairs[pair].name, origin))
+        nb.metadata["c3"] = {"edition": edition, "pair": pair, "action": spec.action}
+        nbformat.validate(nb)
+        path = edition_path(out_dir, pair, spec.action, edition)
+        atomic_write(path, nbformat.writes(nb) + "\n")
+        log.info("wrote %s (%s)", path, origin)
+        written.append(Edition(pair, spec.action, edition, path, origin))
+    return written

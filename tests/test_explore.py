@@ -1,0 +1,136 @@
+"""Explorers: a static rendering in the mime bundle, and a redraw when a control moves."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import nbformat
+import pandas as pd
+import pytest
+
+from c3lib.explore import Explorer, explorer, render
+from c3lib.export import WIDGET_MIME, export_html
+
+BASE = 100.0  # t/yr before the measure
+
+
+def reduced(share: float, mode: str = "bus") -> tuple[plt.Figure, pd.DataFrame]:
+    """Toy lever: emissions after a measure taken up by ``share`` of the fleet."""
+    after = BASE * (1 - share)
+    fig, ax = plt.subplots()
+    ax.bar(["before", "after"], [BASE, after])
+    table = pd.DataFrame({"emissions [t/yr]": [BASE, after]}, index=["before", "after"])
+    table.index.name = mode
+    return fig, table
+
+
+def slider(value: float = 0.2) -> widgets.FloatSlider:
+    return widgets.FloatSlider(value=value, min=0, max=1, step=0.1, description="share")
+
+
+@pytest.fixture(autouse=True)
+def _no_figures_left():
+    yield
+    assert plt.get_fignums() == []  # every redraw closes its figure
+
+
+def test_render_chart_and_table():
+    # share 0.2: 100 t/yr × (1 − 0.2) = 80 t/yr after the measure
+    html = render(reduced, {"share": 0.2, "mode": "bus"}, caption="Emissions")
+    assert '<figure class="c3-figure"><img src="data:image/png;base64,' in html
+    assert "Emissions (share = 0.2, mode = bus)" in html
+    assert 'alt="Emissions at share = 0.2, mode = bus"' in html
+    assert "<td>80</td>" in html and "<td>100</td>" in html
+
+
+def test_render_escapes_values():
+    html = render(reduced, {"share": 0.2, "mode": "<script>"})
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_explorer_mimebundle_has_static_fallback():
+    ex = explorer(reduced, caption="Emissions", share=slider(0.2))
+    bundle = ex._repr_mimebundle_()
+    # live view for JupyterLab, static chart and table for papermill and the HTML export
+    assert WIDGET_MIME in bundle and bundle[WIDGET_MIME]["model_id"] == ex.model_id
+    static = bundle["text/html"]
+    assert static.startswith('<div class="c3-explorer-static">')
+    assert "data:image/png;base64," in static and "<td>80</td>" in static
+    assert "share = 0.2" in static
+    assert "Loading widget" not in static
+
+
+def test_explorer_shows_default_state_at_once():
+    ex = explorer(reduced, share=slider(0.3))
+    assert ex.output.value  # never an empty output
+    assert "share = 0.3" in ex.output.value and "<td>70</td>" in ex.output.value
+
+
+def test_explorer_redraws_on_value_change():
+    share = slider(0.2)
+    ex = explorer(reduced, caption="Emissions", share=share)
+    before = ex.output.value
+    share.value = 0.5  # 100 × (1 − 0.5) = 50 t/yr
+    assert ex.output.value != before
+    assert "share = 0.5" in ex.output.value and "<td>50</td>" in ex.output.value
+    assert "<td>50</td>" in ex._repr_mimebundle_()["text/html"]  # static copy follows
+
+
+def test_explorer_passes_every_control_by_name():
+    calls = []
+
+    def update(share, mode):
+        calls.append((share, mode))
+        return reduced(share, mode)
+
+    mode = widgets.Dropdown(options=["bus", "car"], value="bus")
+    ex = Explorer(update, {"share": slider(0.2), "mode": mode})
+    mode.value = "car"
+    assert calls == [(0.2, "bus"), (0.2, "car")]
+    assert ex.values == {"share": 0.2, "mode": "car"}  # noqa: PD011 - not pandas
+    assert "mode = car" in ex.output.value
+
+
+def test_explorer_layout_controls_then_output():
+    share = slider()
+    ex = explorer(reduced, share=share)
+    controls, output = ex.children
+    assert controls.children == (share,) and output is ex.output
+
+
+def test_explorer_exported_html_shows_chart_at_defaults():
+    ex = explorer(reduced, caption="Emissions", share=slider(0.2))
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("explorer(...)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data=ex._repr_mimebundle_())]
+    nb.cells = [cell]
+    nb.metadata["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2}
+    }
+    page = export_html(nb)
+    assert "c3-explorer-static" in page and "Emissions (share = 0.2)" in page
+    assert "data:image/png;base64," in page
+    assert "widget-view+json" not in page and "Loading widget" not in page
+
+
+def fragile(share: float) -> tuple[plt.Figure, pd.DataFrame]:
+    if share > 0.5:
+        raise ValueError("uptake above 50 % is outside the method's range")
+    return reduced(share)
+
+
+def test_explorer_redraw_error_shown_in_place(caplog):
+    share = slider(0.2)
+    ex = explorer(fragile, share=share)
+    share.value = 0.8
+    assert "Cannot draw at these settings" in ex.output.value
+    assert "ValueError: uptake above 50 % is outside the method&#x27;s range" in ex.output.value
+    assert "<img" not in ex.output.value  # the stale chart is gone
+    assert "explorer could not redraw" in caplog.text
+    share.value = 0.3  # and it recovers
+    assert "<td>70</td>" in ex.output.value
+
+
+def test_explorer_first_draw_error_raises():
+    with pytest.raises(ValueError, match="outside the method"):
+        explorer(fragile, share=slider(0.9))

@@ -1,0 +1,253 @@
+"""A workbook in real JupyterLab: run it in headless Chromium, move a slider, see it redraw.
+
+Starts ``jupyter lab`` on 127.0.0.1 (free port, token set here, no browser) with a
+temporary copy of the notebooks folder as its root, and drives Debian's ``/usr/bin/chromium``
+with Playwright (never a downloaded browser). Skipped without Chromium or Playwright,
+unless ``C3_REQUIRE_BROWSER=1``, which turns the skip into a failure (as in CI).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import NOTEBOOKS, make_notebook
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path(os.environ.get("C3_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# The first of these that exists is opened; a small fixture explorer while none does.
+WORKBOOKS = (
+    "emissions_inventory.ipynb",
+    "bike_sharing.ipynb",
+    "port_operations.ipynb",
+    "commercial_cooking.ipynb",
+    "low_emission_development.ipynb",
+)
+SERVER_START_S = 60
+RUN_ALL_S = 120
+
+FIXTURE_EXPLORER = """\
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import pandas as pd
+from c3lib.explore import explorer
+
+
+def update(share: float):
+    after = 100 * (1 - share)  # t/yr left after a measure taken up by `share` of the fleet
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.bar(["before", "after"], [100, after])
+    return fig, pd.DataFrame({"emissions [t/yr]": [100, after]}, index=["before", "after"])
+
+
+explorer(update, caption="Emissions", share=widgets.FloatSlider(
+    value=0.2, min=0, max=1, step=0.1, description="share"))
+"""
+
+
+def _browser_or_skip():
+    """Playwright's sync API, or skip (fail under C3_REQUIRE_BROWSER=1) with the reason."""
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "Playwright's Python package is not installed (pip install playwright)"
+    if reason is None and not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        reason = (
+            f"{CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)"
+        )
+    if reason:
+        if os.environ.get("C3_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"C3_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _workbook(root: Path) -> Path:
+    """A copy of the notebooks folder in ``root`` and the workbook to open in it.
+
+    The first of :data:`WORKBOOKS` that exists; while none does, a fixture explorer.
+    """
+    for name in WORKBOOKS:
+        if (NOTEBOOKS / name).is_file():
+            shutil.copytree(NOTEBOOKS, root, dirs_exist_ok=True)
+            return root / name
+    return make_notebook(root / "explorer_fixture.ipynb", FIXTURE_EXPLORER, publish=False)
+
+
+@contextmanager
+def lab_server(root: Path, home: Path) -> Iterator[tuple[str, str]]:
+    """``jupyter lab`` serving ``root`` on loopback; yields (base URL, token); always stops it."""
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ)
+    for var, sub in [
+        ("JUPYTER_CONFIG_DIR", "config"),
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+        ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+        ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+        ("IPYTHONDIR", "ipython"),
+    ]:
+        env[var] = str(home / sub)
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--ServerApp.terminals_enabled=False",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # CI containers run as root
+    log = (home / "server.log").open("wb")
+    proc = subprocess.Popen(
+        cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"jupyter lab exited ({proc.returncode}):\n{_tail(home)}")
+            try:
+                req = urllib.request.Request(
+                    f"{base}/api/status", headers={"Authorization": f"token {token}"}
+                )
+                with urllib.request.urlopen(req, timeout=2) as resp:
+                    json.load(resp)
+                break
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() > deadline:
+                    pytest.fail(f"jupyter lab did not answer in {SERVER_START_S} s:\n{_tail(home)}")
+                time.sleep(0.3)
+        yield base, token
+    finally:
+        _stop(proc)
+        log.close()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM the server (it shuts its kernels down), then SIGKILL its process group."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # the server's own session: leftover kernels
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=10)
+
+
+def _tail(home: Path, lines: int = 40) -> str:
+    text = (home / "server.log").read_text(encoding="utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "jupyterlab"
+EXPLORER = ".jp-OutputArea-output:has(.widget-slider):has(.widget-html-content)"
+KERNEL_IDLE = """() => {
+    const nb = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const kernel = nb && nb.sessionContext && nb.sessionContext.session
+        && nb.sessionContext.session.kernel;
+    return kernel && kernel.status === 'idle';
+}"""
+# Done when the kernel is idle and every code cell has run, or one has failed.
+RUN_STATE = """() => {
+    const nb = window.jupyterapp.shell.currentWidget;
+    const cells = nb.content.widgets.filter(c => c.model.type === 'code');
+    const errors = cells.flatMap(c => c.model.outputs.toJSON())
+        .filter(o => o.output_type === 'error')
+        .map(o => `${o.ename}: ${o.evalue}`);
+    const ran = cells.every(c => c.model.executionCount !== null);
+    const idle = nb.sessionContext.session.kernel.status === 'idle';
+    return idle && (ran || errors.length) ? {errors} : null;
+}"""
+
+
+def _run_and_move_slider(page, base: str, token: str, workbook: Path) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/lab/tree/{workbook.name}?token={token}")
+    page.wait_for_function(KERNEL_IDLE)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    state = page.wait_for_function(RUN_STATE, timeout=RUN_ALL_S * 1000).json_value()
+    assert state["errors"] == [], f"{workbook.name} failed in JupyterLab: {state['errors']}"
+
+    explorer = page.locator(EXPLORER).first
+    explorer.scroll_into_view_if_needed()
+    chart = explorer.locator(".widget-html-content").first
+    readout = explorer.locator(".widget-slider .widget-readout").first
+    before, setting = chart.inner_html(), readout.inner_text()
+    assert "<img" in before and "<table" in before  # chart and table drawn live
+    handle = explorer.locator(".widget-slider .noUi-handle").first
+    handle.focus()
+    handle.press("ArrowRight")  # one step of the first lever
+    expect(readout).not_to_have_text(setting)
+    page.wait_for_function(
+        "([el, old]) => el.innerHTML !== old", arg=[chart.element_handle(), before]
+    )
+    page.wait_for_function(KERNEL_IDLE)
+    after = chart.inner_html()
+    assert after != before and "<img" in after and "<table" in after
+
+
+def test_jupyterlab_explorer_redraws_on_slider(tmp_path):
+    sync_playwright = _browser_or_skip()
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    workbook = _workbook(root)
+    home = tmp_path / "jupyter"
+    home.mkdir()
+    with lab_server(root, home) as (base, token), sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(30_000)
+        try:
+            _run_and_move_slider(page, base, token, workbook)
+        except Exception:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)  # for a failed CI run
+            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+            shutil.copy(home / "server.log", ARTIFACTS / "server.log")
+            raise
+        finally:
+            browser.close()
