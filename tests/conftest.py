@@ -39,7 +39,7 @@ def make_notebook(path: Path, *code: str, publish: bool = True) -> Path:
     }
     params = nbformat.v4.new_code_cell(
         'pair: str = "pasig-taipei"  # city-pair id\n'
-        'params_dir: str = ""  # params folder; empty = the repository params/'
+        'params_dir: str = ""  # params folder (empty: the repository params folder)'
     )
     params.metadata["tags"] = ["parameters"]
     cells = [nbformat.v4.new_markdown_cell("# Test workbook"), params]

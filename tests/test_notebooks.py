@@ -51,6 +51,7 @@ def test_notebook_parameters_cell_typed_and_commented(action):
     assert lines[0].startswith("pair: str = ") and lines[1].startswith("params_dir: str = ")
     for line in lines:
         assert re.match(r"^\w+: [\w\[\], ]+ = .+  # \S", line), line
+        assert line.count("=") == 1, f"papermill cannot parse a second '=': {line}"
 
 
 def test_notebook_follows_skeleton(action):

@@ -1,0 +1,2073 @@
+"""Port operations: an activity-based inventory of a port's emissions and what measures buy.
+
+Ocean-going vessels (OGV) are inventoried call by call, by operating mode (transit in the
+port domain, reduced-speed zone, maneuvering, hotelling at berth, anchorage) and engine
+(main, auxiliary, boiler), with the US EPA Ports Emissions Inventory Guidance method:
+``E = P × LF × hours × EF × LLAF``. Cargo-handling equipment (CHE) and harbour craft are
+simpler lines, ``population × power × load factor × hours × EF``. Four measures (vessel
+speed reduction, shore power at berth, a low-sulphur fuel switch and cleaner cargo-handling
+equipment) and their combination are applied as changes to a :class:`Port` and the
+inventory is computed again.
+
+Reference factors are the CSV tables ``ship_*.csv`` and ``port_*.csv`` under
+``c3lib/data`` (every row has a source and a quality flag); :func:`load_factors` reads
+them once. Every other function is pure: it takes a :class:`Port` (and the factors) and
+returns numbers, DataFrames or a matplotlib Figure.
+
+Units: power [kW], energy [kWh], speed [kn], distance [nm], time [h], emission factors
+[g/kWh], emissions [t/yr]. Pollutants: ``NOx`` (as NO2), ``PM10``, ``PM2.5``, ``SO2``,
+``CO`` and ``CO2``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from c3lib.exceptions import C3Error, ReferenceDataError
+from c3lib.reference import reference_table
+
+__all__ = [
+    "POLLUTANTS",
+    "MODES",
+    "ENGINES",
+    "MEASURES",
+    "EMISSION_COLUMNS",
+    "ShipFactors",
+    "load_factors",
+    "Port",
+    "Levers",
+    "port_from_inputs",
+    "grid_factor",
+    "propeller_load_factor",
+    "bsfc_at_load",
+    "low_load_adjustment",
+    "fuel_for_sulphur",
+    "engine_emission_factors",
+    "container_calls",
+    "call_activity",
+    "ogv_emissions",
+    "che_emissions",
+    "harbour_craft_emissions",
+    "port_emissions",
+    "vessel_speed_reduction",
+    "shore_power",
+    "fuel_switch",
+    "cleaner_che",
+    "measure_scenarios",
+    "measure_reductions",
+    "emissions_table",
+    "status_table",
+    "status_text",
+    "port_label",
+    "port_facts",
+    "calls_table",
+    "share_table",
+    "monitoring_table",
+    "factor_table",
+    "berth_aux_per_call",
+    "exercise_givens",
+    "assumption_inputs",
+    "headline_table",
+    "reductions_table",
+    "port_metrics",
+    "plot_inventory",
+    "plot_reductions",
+    "lever_view",
+]
+
+POLLUTANTS = ("NOx", "PM10", "PM2.5", "SO2", "CO", "CO2")
+MODES = ("transit", "reduced-speed zone", "maneuvering", "hotelling", "anchorage")
+ENGINES = ("main", "aux", "boiler", "shore-power")
+MEASURES = {
+    "vessel-speed-reduction": "Vessel speed reduction",
+    "shore-power": "Shore power at berth",
+    "fuel-switch": "Low-sulphur fuel switch",
+    "cleaner-che": "Cleaner cargo-handling equipment",
+    "combined": "Combined",
+}
+EMISSION_COLUMNS = [
+    "city",
+    "sector",
+    "ship_class",
+    "mode",
+    "engine",
+    "pollutant",
+    "t_per_yr",
+]
+_FIELD_CLASSES = {
+    "bulk_calls_per_yr": "bulk-panamax",
+    "tanker_calls_per_yr": "tanker-aframax",
+    "general_cargo_calls_per_yr": "general-cargo",
+    "roro_calls_per_yr": "roro",
+    "cruise_calls_per_yr": "cruise",
+}
+_NO_LOW_LOAD = ("MSD-ED", "GT-ED")  # electric drive: engines are switched off, not run light
+_MODE_COLORS = {
+    "transit": "#4c72b0",
+    "reduced-speed zone": "#64b5cd",
+    "maneuvering": "#8172b2",
+    "hotelling": "#c44e52",
+    "anchorage": "#ccb974",
+    "cargo handling": "#55a868",
+    "harbour craft": "#937860",
+}
+_MEASURE_COLORS = ["#4c72b0", "#c44e52", "#ccb974", "#55a868", "#333333"]
+
+
+# ----------------------------------------------------------------------------------------
+# Reference factors
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ShipFactors:
+    """The reference tables the port inventory reads (treat as read-only).
+
+    Attributes
+    ----------
+    classes : pandas.DataFrame
+        ``ship_classes.csv`` indexed by ``ship_class``: engine type, installed power [kW],
+        maximum speed [kn], transit speed ratio [-], auxiliary and boiler load by mode [kW].
+    call_defaults : pandas.DataFrame
+        ``ship_call_defaults.csv``: capacity [TEU] of container classes, berth hours [h]
+        of other classes.
+    nox, fuel_ef, fuels, constants, llaf : pandas.DataFrame
+        ``ship_nox_ef.csv``, ``ship_fuel_ef.csv``, ``ship_fuels.csv``,
+        ``ship_constants.csv``, ``ship_llaf.csv``.
+    equipment, nonroad_ef, shore_power, port_constants : pandas.DataFrame
+        ``port_equipment.csv``, ``port_nonroad_ef.csv``, ``port_shore_power.csv``,
+        ``port_constants.csv``.
+    """
+
+    classes: pd.DataFrame
+    call_defaults: pd.DataFrame
+    nox: pd.DataFrame
+    fuel_ef: pd.DataFrame
+    fuels: pd.DataFrame
+    constants: pd.DataFrame
+    llaf: pd.DataFrame
+    equipment: pd.DataFrame
+    nonroad_ef: pd.DataFrame
+    shore_power: pd.DataFrame
+    port_constants: pd.DataFrame
+
+    def constant(self, name: str) -> float:
+        """A named constant from ``ship_constants.csv`` or ``port_constants.csv``."""
+        for table in (self.constants, self.port_constants):
+            hit = table.loc[table["name"] == name, "value"]
+            if not hit.empty:
+                return float(hit.iloc[0])
+        raise ReferenceDataError(f"ship_constants.csv/port_constants.csv: no constant {name!r}")
+
+    def call_default(self, ship_class: str, parameter: str) -> float:
+        """A per-class default from ``ship_call_defaults.csv``."""
+        t = self.call_defaults
+        hit = t.loc[(t["ship_class"] == ship_class) & (t["parameter"] == parameter), "value"]
+        if hit.empty:
+            raise ReferenceDataError(
+                f"ship_call_defaults.csv: no {parameter!r} for ship class {ship_class!r}"
+            )
+        return float(hit.iloc[0])
+
+    def cited(self) -> list[pd.DataFrame]:
+        """The tables without their ``assumed`` rows: what a source list should cite."""
+        return [f[f["quality"] != "assumed"] for f in self.frames()]
+
+    def frames(self) -> list[pd.DataFrame]:
+        """All tables."""
+        return [
+            self.classes.reset_index(),
+            self.call_defaults,
+            self.nox,
+            self.fuel_ef,
+            self.fuels,
+            self.constants,
+            self.llaf.reset_index(),
+            self.equipment,
+            self.nonroad_ef,
+            self.shore_power,
+            self.port_constants,
+        ]
+
+
+@cache
+def load_factors() -> ShipFactors:
+    """Read the port reference tables once (cached)."""
+    return ShipFactors(
+        classes=reference_table("ship_classes").set_index("ship_class"),
+        call_defaults=reference_table("ship_call_defaults"),
+        nox=reference_table("ship_nox_ef"),
+        fuel_ef=reference_table("ship_fuel_ef"),
+        fuels=reference_table("ship_fuels").set_index("fuel"),
+        constants=reference_table("ship_constants"),
+        llaf=reference_table("ship_llaf").set_index("pollutant"),
+        equipment=reference_table("port_equipment"),
+        nonroad_ef=reference_table("port_nonroad_ef"),
+        shore_power=reference_table("port_shore_power").set_index("pollutant"),
+        port_constants=reference_table("port_constants"),
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# The port
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Port:
+    """A city's port: its traffic, how ships operate in its domain, and the measures in force.
+
+    Attributes
+    ----------
+    city : str
+        City id.
+    name : str
+        Name used in tables and charts.
+    status : str
+        ``ok``; ``no-seaport`` (the city has none); or ``no-data`` (a port, but no
+        throughput or call figures).
+    calls : tuple of (str, float)
+        Calls per year by ship class. [calls/yr]
+    teu_per_yr : float
+        Container throughput (drives cargo-handling equipment). [TEU/yr]
+    domain_nm : float
+        One-way length of the marine inventory domain, breakwater to boundary. [nm]
+    rsz_nm : float
+        One-way length of the reduced-speed zone inside the domain. [nm]
+    maneuvering_h : float
+        Maneuvering time per call, in and out. [h]
+    maneuvering_speed_kn : float
+        Average maneuvering speed. [kn]
+    berth_h : float
+        Container-ship hotelling time per call. [h]
+    anchorage_h : float
+        Average time at anchor per call. [h]
+    sulphur_pct : float
+        Fuel sulphur burnt in the domain. [% m/m]
+    tier_shares : tuple of (int, float)
+        Share of calls by IMO NOx tier. [-]
+    grid_ef : float
+        Grid CO2 factor (NaN when unknown). [kg CO2/kWh]
+    has_seaport : float
+        1 or 0 as the city's params say; NaN when not given. [flag]
+    calls_basis : str
+        How the calls were obtained (derived from throughput, or the city's own count).
+    rsz_speed_kn : float or None
+        Speed limit in the reduced-speed zone (None: ships keep transit speed). [kn]
+    rsz_compliance : float
+        Share of transits that keep to the limit. [-]
+    shore_power_share : float
+        Share of berth hours on shore power. [-]
+    che_electric_share : float
+        Share of diesel cargo-handling equipment replaced by battery-electric units. [-]
+    """
+
+    city: str
+    name: str
+    status: str
+    calls: tuple[tuple[str, float], ...]
+    teu_per_yr: float
+    domain_nm: float
+    rsz_nm: float
+    maneuvering_h: float
+    maneuvering_speed_kn: float
+    berth_h: float
+    anchorage_h: float
+    sulphur_pct: float
+    tier_shares: tuple[tuple[int, float], ...]
+    grid_ef: float = math.nan
+    has_seaport: float = math.nan
+    calls_basis: str = ""
+    rsz_speed_kn: float | None = None
+    rsz_compliance: float = 1.0
+    shore_power_share: float = 0.0
+    che_electric_share: float = 0.0
+
+    @property
+    def has_port(self) -> bool:
+        """Whether there is a port with traffic to inventory."""
+        return self.status == "ok"
+
+    @property
+    def calls_per_yr(self) -> pd.Series:
+        """Calls per year by ship class (classes with calls only). [calls/yr]"""
+        s = pd.Series(dict(self.calls), dtype=float, name="calls_per_yr")
+        s.index.name = "ship_class"
+        return s[s > 0]
+
+
+@dataclass(frozen=True)
+class Levers:
+    """Settings of the measures.
+
+    Attributes
+    ----------
+    vsr_speed_kn : float
+        Speed limit in the reduced-speed zone. [kn]
+    vsr_zone_nm : float
+        One-way length of the zone. [nm]
+    vsr_compliance : float
+        Share of transits that keep to the limit. [-]
+    shore_power_uptake : float
+        Share of berth hours on shore power. [-]
+    switch_sulphur_pct : float
+        Fuel sulphur after the switch. [% m/m]
+    che_electric_share : float
+        Share of diesel cargo-handling equipment electrified. [-]
+    """
+
+    vsr_speed_kn: float
+    vsr_zone_nm: float
+    vsr_compliance: float
+    shore_power_uptake: float
+    switch_sulphur_pct: float
+    che_electric_share: float
+
+
+def grid_factor(city) -> float:
+    """A city's grid CO2 factor from its profile (``grid_ef``), NaN when it has none. [kg CO2/kWh]
+
+    Parameters
+    ----------
+    city : c3lib.params.City
+        Any object with a ``profile`` mapping of field to a quantity with ``value``.
+    """
+    q = city.profile.get("grid_ef")
+    return float(q.value) if q is not None else math.nan
+
+
+def _role_values(inputs: pd.DataFrame, role: str) -> dict[str, float]:
+    rows = inputs[inputs["role"] == role]
+    return {str(f): float(v) for f, v in zip(rows["field"], rows["value"], strict=True)}
+
+
+def port_from_inputs(
+    inputs: pd.DataFrame,
+    role: str,
+    name: str,
+    rsz_nm: float,
+    grid_ef: float = math.nan,
+    factors: ShipFactors | None = None,
+) -> Port:
+    """Build a city's :class:`Port` from its declared port-operations inputs.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        Long table of inputs with columns ``role``, ``city``, ``field``, ``value``
+        (as :func:`c3lib.casestudy.inputs` returns).
+    role : str
+        ``mentor`` or ``learning``.
+    name : str
+        City name for tables and charts.
+    rsz_nm : float
+        One-way length of the reduced-speed zone; clipped to the domain. [nm]
+    grid_ef : float, optional
+        Grid CO2 factor of the city's country. [kg CO2/kWh]
+    factors : ShipFactors, optional
+        Reference tables (default :func:`load_factors`).
+
+    Returns
+    -------
+    Port
+        ``status`` is ``no-seaport`` when ``has_seaport`` is 0, ``no-data`` when neither
+        throughput nor calls are known, otherwise ``ok``.
+    """
+    factors = factors or load_factors()
+    v = _role_values(inputs, role)
+    if not v:
+        raise C3Error(f"no port-operations inputs for the {role} city")
+    city = str(inputs.loc[inputs["role"] == role, "city"].iloc[0])
+    has_seaport = v.get("has_seaport", math.nan)
+    calls: dict[str, float] = {}
+    teu = v.get("container_teu_per_yr", math.nan)
+    container_total = v.get("container_calls_per_yr", math.nan)
+    basis = ""
+    if not math.isnan(teu) or not math.isnan(container_total):
+        table = container_calls(
+            teu_per_yr=0.0 if math.isnan(teu) else teu,
+            share_feeder=v["teu_share_feeder"],
+            share_mainline=v["teu_share_mainline"],
+            exchange_ratio=v["teu_exchange_ratio"],
+            calls_per_yr=container_total,
+            factors=factors,
+        )
+        calls.update(table["calls_per_yr"].to_dict())
+        basis = (
+            "container calls: city's count, split by size from throughput"
+            if not math.isnan(container_total)
+            else "container calls derived: TEU/yr ÷ TEU exchanged per call"
+        )
+        if math.isnan(teu):
+            teu = float((table["calls_per_yr"] * table["teu_per_call"]).sum())
+    for fname, ship_class in _FIELD_CLASSES.items():
+        n = v.get(fname, 0.0)
+        if not math.isnan(n) and n > 0:
+            calls[ship_class] = n
+    if has_seaport == 0:
+        status, calls, teu = "no-seaport", {}, 0.0
+    elif sum(calls.values()) > 0:
+        status = "ok"
+    else:
+        status, teu = "no-data", 0.0
+    tier2, tier3 = v["tier2_share"], v["tier3_share"]
+    if tier2 + tier3 > 1 + 1e-9:
+        raise C3Error(
+            f"{city}: port-operations tier2_share + tier3_share = {tier2 + tier3:g}; "
+            "expected at most 1"
+        )
+    tiers = tuple((t, s) for t, s in ((1, 1 - tier2 - tier3), (2, tier2), (3, tier3)) if s > 0)
+    return Port(
+        city=city,
+        name=name,
+        status=status,
+        calls=tuple(calls.items()),
+        teu_per_yr=0.0 if math.isnan(teu) else teu,
+        domain_nm=v["domain_nm"],
+        rsz_nm=min(rsz_nm, v["domain_nm"]),
+        maneuvering_h=v["maneuvering_h_per_call"],
+        maneuvering_speed_kn=v["maneuvering_speed_kn"],
+        berth_h=v["berth_h_per_call"],
+        anchorage_h=v["anchorage_h_per_call"],
+        sulphur_pct=v["fuel_sulphur_pct"],
+        tier_shares=tiers,
+        grid_ef=grid_ef,
+        has_seaport=has_seaport,
+        calls_basis=basis,
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# Engine load and emission factors
+# ----------------------------------------------------------------------------------------
+
+
+def propeller_load_factor(
+    speed_kn, max_speed_kn, sea_margin_pct: float = 10.0, min_load: float = 0.02
+) -> np.ndarray:
+    """Main-engine load factor from the propeller law.
+
+    Parameters
+    ----------
+    speed_kn : array_like
+        Actual speed over ground. [kn]
+    max_speed_kn : array_like
+        Maximum speed of the ship. [kn]
+    sea_margin_pct : float, optional
+        Added resistance for weather and sea state: 10 coastal, 15 at sea. [%]
+    min_load : float, optional
+        Lower clip of the load factor. [-]
+
+    Returns
+    -------
+    numpy.ndarray
+        Load factor, 0 where the ship is stopped. [-]
+
+    Notes
+    -----
+    .. math:: LF = \\min\\left(1, \\max\\left(LF_{min},
+              \\left(\\frac{AS}{MS}\\right)^3 \\left(1 + \\frac{SM}{100}\\right)\\right)\\right)
+
+    with AS the actual and MS the maximum speed [1]_ [2]_.
+
+    References
+    ----------
+    .. [1] US EPA (2009) Regulatory Impact Analysis: Control of Emissions of Air Pollution
+       from Category 3 Marine Diesel Engines, EPA-420-R-09-019.
+    .. [2] USEPA/Marine_Emissions_Tools, ShipPowerModel ``calcPropPwr.r``.
+    """
+    v = np.asarray(speed_kn, dtype=float)
+    ms = np.asarray(max_speed_kn, dtype=float)
+    lf = np.clip((v / ms) ** 3 * (1 + sea_margin_pct / 100), min_load, 1.0)
+    return np.where(v > 0, lf, 0.0)
+
+
+def bsfc_at_load(bsfc_base, load_factor) -> np.ndarray:
+    """Brake-specific fuel consumption at a given engine load.
+
+    Parameters
+    ----------
+    bsfc_base : array_like
+        Baseline (optimum-load) fuel consumption. [g/kWh]
+    load_factor : array_like
+        Engine load as a share of rated power. [-]
+
+    Returns
+    -------
+    numpy.ndarray
+        Fuel consumption at that load. [g/kWh]
+
+    Notes
+    -----
+    .. math:: BSFC(LF) = BSFC_{base}\\,(0.455\\,LF^2 - 0.71\\,LF + 1.28)
+
+    (Jalkanen et al. 2012, as used in the Third IMO GHG Study) [1]_. The curve is lowest
+    near 78 % load.
+
+    References
+    ----------
+    .. [1] Jalkanen J.-P. et al. (2012) Atmos. Chem. Phys. 12:2641–2659,
+       doi:10.5194/acp-12-2641-2012; coded in USEPA/Marine_Emissions_Tools ShipEF
+       ``calcLoadBSFC.r``.
+    """
+    lf = np.asarray(load_factor, dtype=float)
+    return np.asarray(bsfc_base, dtype=float) * (0.455 * lf**2 - 0.71 * lf + 1.28)
+
+
+def low_load_adjustment(
+    pollutant: str, load_factor, factors: ShipFactors | None = None
+) -> np.ndarray:
+    """Low-load adjustment multiplier (LLAF) for a main engine below 20 % load.
+
+    Parameters
+    ----------
+    pollutant : str
+        One of :data:`POLLUTANTS`.
+    load_factor : array_like
+        Main-engine load factor. [-]
+    factors : ShipFactors, optional
+        Reference tables (default :func:`load_factors`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Multiplier on the emission factor; 1 at or above the threshold and at zero load. [-]
+
+    Notes
+    -----
+    .. math:: LLAF(LF) = \\frac{a\\,LF^{-x} + b}{a\\,0.2^{-x} + b}, \\quad 0 < LF < 0.2
+
+    with the EPA (2009) C3 RIA Eq. 3-26 coefficients in ``ship_llaf.csv`` [1]_. The SO2
+    row uses the fuel-consumption form of ShipEF ``calcLLAF.r`` (``14.1205/LF +
+    205.7169``), in which fuel sulphur cancels. Not applied to auxiliary engines or
+    boilers, nor to electric-drive engines [2]_.
+
+    References
+    ----------
+    .. [1] US EPA (2009) Regulatory Impact Analysis: Control of Emissions of Air Pollution
+       from Category 3 Marine Diesel Engines, Eq. 3-26.
+    .. [2] USEPA/Marine_Emissions_Tools, ShipEF ``calcLLAF.r``.
+    """
+    factors = factors or load_factors()
+    if pollutant not in factors.llaf.index:
+        raise ReferenceDataError(f"ship_llaf.csv: no coefficients for pollutant {pollutant!r}")
+    row = factors.llaf.loc[pollutant]
+    threshold = factors.constant("low_load_threshold")
+    lf = np.asarray(load_factor, dtype=float)
+    low = (lf > 0) & (lf < threshold)
+    safe = np.where(low, lf, threshold)
+    curve = row["a"] * safe ** (-row["x"]) + row["b"]
+    ref = row["a"] * threshold ** (-row["x"]) + row["b"]
+    return np.where(low, curve / ref, 1.0)
+
+
+def fuel_for_sulphur(sulphur_pct: float, factors: ShipFactors | None = None) -> str:
+    """The fuel class burnt at a given sulphur level: ``MGO`` (distillate) or ``HFO``.
+
+    Parameters
+    ----------
+    sulphur_pct : float
+        Fuel sulphur content. [% m/m]
+
+    Returns
+    -------
+    str
+        ``MGO`` up to the distillate limit of ``ship_fuels.csv`` (0.10 %), else ``HFO``
+        (residual fuel, including 0.50 % VLSFO).
+    """
+    factors = factors or load_factors()
+    if not 0 <= sulphur_pct <= factors.fuels.loc["HFO", "max_sulphur_pct"]:
+        raise C3Error(f"fuel sulphur {sulphur_pct:g} % is outside 0–3.5 % m/m")
+    return "MGO" if sulphur_pct <= factors.fuels.loc["MGO", "max_sulphur_pct"] + 1e-9 else "HFO"
+
+
+def _lookup(table: pd.DataFrame, name: str, **keys) -> pd.Series:
+    mask = np.ones(len(table), dtype=bool)
+    for col, val in keys.items():
+        mask &= (table[col] == val).to_numpy()
+    hit = table[mask]
+    if hit.empty:
+        where = ", ".join(f"{k}={v}" for k, v in keys.items())
+        raise ReferenceDataError(f"{name}: no row for {where}")
+    return hit.iloc[0]
+
+
+def engine_emission_factors(
+    engine: str,
+    engine_type: str,
+    sulphur_pct: float,
+    load_factor: float | None = None,
+    tier_shares: Sequence[tuple[int, float]] = ((2, 1.0),),
+    factors: ShipFactors | None = None,
+) -> pd.Series:
+    """Emission factors of one ship engine, including the low-load adjustment.
+
+    Parameters
+    ----------
+    engine : str
+        ``main``, ``aux`` or ``boiler``.
+    engine_type : str
+        ``SSD``, ``MSD`` or ``MSD-ED`` (main); ``MSD`` or ``HSD`` (aux); ignored for boilers.
+    sulphur_pct : float
+        Fuel sulphur content; sets the fuel class (:func:`fuel_for_sulphur`). [% m/m]
+    load_factor : float, optional
+        Main-engine load; enables the load-based BSFC and the LLAF. [-]
+    tier_shares : sequence of (int, float), optional
+        IMO NOx tiers and their shares of activity (default all Tier II). [-]
+    factors : ShipFactors, optional
+        Reference tables (default :func:`load_factors`).
+
+    Returns
+    -------
+    pandas.Series
+        Emission factor by pollutant (index :data:`POLLUTANTS`). [g/kWh]
+
+    Notes
+    -----
+    Fuel-based factors follow ShipEF [1]_ (methods_factors §2.1):
+
+    .. math::
+
+        PM_{10} &= PM_{nom} + S \\cdot BSFC \\cdot FSC \\cdot MWR \\cdot 10^{-4},
+        \\quad PM_{2.5} = 0.92\\,PM_{10} \\\\
+        SO_2 &= BSFC \\cdot 2 \\cdot 0.97753 \\cdot S / 100 \\\\
+        CO_2 &= BSFC \\cdot C_f
+
+    NOx comes from the tier table and is weighted by ``tier_shares``; CO from the
+    engine table. For a main engine with a known load, BSFC is taken at
+    ``max(LF, 0.2)`` (:func:`bsfc_at_load`) and every factor is multiplied by the
+    :func:`low_load_adjustment`, so that the two corrections meet at 20 % load (this
+    module's choice; ShipEF's example applies the load-based BSFC between 20 % and 100 %).
+    Electric-drive engines (``MSD-ED``) use the MSD factors without LLAF.
+
+    References
+    ----------
+    .. [1] USEPA/Marine_Emissions_Tools, ShipEF ``calcEF_PM.r``, ``calcEF_SO2.r``,
+       ``calcEF_CO2.r``, ``calcEF_NOx.r``; US EPA (2022) EPA-420-B-22-011 §3.5.
+    """
+    factors = factors or load_factors()
+    if engine not in ("main", "aux", "boiler"):
+        raise C3Error(f"engine {engine!r}: expected main, aux or boiler")
+    etype = "Boiler" if engine == "boiler" else engine_type.removesuffix("-ED")
+    fuel = fuel_for_sulphur(sulphur_pct, factors)
+    row = _lookup(factors.fuel_ef, "ship_fuel_ef.csv", engine=engine, engine_type=etype, fuel=fuel)
+    bsfc = float(row["bsfc_g_kwh"])
+    use_load = engine == "main" and load_factor is not None and load_factor > 0
+    threshold = factors.constant("low_load_threshold")
+    if use_load:
+        bsfc = float(bsfc_at_load(bsfc, max(load_factor, threshold)))
+    fuel_row = factors.fuels.loc[fuel]
+    pm10 = (
+        float(fuel_row["pm_nominal_g_kwh"])
+        + sulphur_pct
+        * bsfc
+        * factors.constant("sulphate_conversion_pct")
+        * factors.constant("sulphate_mass_ratio")
+        * 1e-4
+    )
+    if engine == "boiler":
+        nox = float(
+            _lookup(factors.nox, "ship_nox_ef.csv", engine="boiler", fuel=fuel)["nox_g_kwh"]
+        )
+    else:
+        total = sum(s for _, s in tier_shares)
+        if total <= 0:
+            raise C3Error("tier_shares must add up to a positive number")
+        nox = (
+            sum(
+                s
+                * float(
+                    _lookup(
+                        factors.nox,
+                        "ship_nox_ef.csv",
+                        engine=engine,
+                        engine_type=etype,
+                        fuel=fuel,
+                        tier=float(t),
+                    )["nox_g_kwh"]
+                )
+                for t, s in tier_shares
+            )
+            / total
+        )
+    ef = pd.Series(
+        {
+            "NOx": nox,
+            "PM10": pm10,
+            "PM2.5": pm10 * factors.constant("pm25_share_of_pm10"),
+            "SO2": bsfc * factors.constant("so2_per_sulphur") * sulphur_pct / 100,
+            "CO": float(row["co_g_kwh"]),
+            "CO2": bsfc * float(fuel_row["co2_g_per_g_fuel"]),
+        },
+        name="g_kwh",
+    )
+    if use_load and engine_type not in _NO_LOW_LOAD:
+        for p in POLLUTANTS:
+            ef[p] *= float(low_load_adjustment(p, load_factor, factors))
+    return ef
+
+
+# ----------------------------------------------------------------------------------------
+# Activity
+# ----------------------------------------------------------------------------------------
+
+
+def container_calls(
+    teu_per_yr: float,
+    share_feeder: float,
+    share_mainline: float,
+    exchange_ratio: float,
+    calls_per_yr: float = math.nan,
+    factors: ShipFactors | None = None,
+) -> pd.DataFrame:
+    """Container-ship calls by size class, derived from annual throughput.
+
+    Parameters
+    ----------
+    teu_per_yr : float
+        Container throughput of the port. [TEU/yr]
+    share_feeder, share_mainline : float
+        Shares of the throughput moved by feeder (1,000–2,000 TEU) and mainline
+        (8,000–12,000 TEU) ships; the rest moves on 3,000–5,000 TEU ships. [-]
+    exchange_ratio : float
+        TEU discharged plus loaded per call, as a share of nominal capacity. [-]
+    calls_per_yr : float, optional
+        Known total container calls; when given, the derived calls are scaled to it.
+        [calls/yr]
+    factors : ShipFactors, optional
+        Reference tables (default :func:`load_factors`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ship class: ``teu_share`` [-], ``capacity_teu`` [TEU],
+        ``teu_per_call`` [TEU], ``calls_per_yr`` [calls/yr], ``quality``.
+
+    Notes
+    -----
+    .. math:: calls_c = \\frac{TEU \\cdot share_c}{r \\cdot capacity_c}
+
+    The calls are ``derived``; the shares and the exchange ratio ``r`` are assumptions
+    unless the city gives them.
+    """
+    factors = factors or load_factors()
+    if share_feeder < 0 or share_mainline < 0 or share_feeder + share_mainline > 1 + 1e-9:
+        raise C3Error(
+            f"teu_share_feeder ({share_feeder:g}) + teu_share_mainline ({share_mainline:g}) "
+            "must be non-negative and add up to at most 1"
+        )
+    if exchange_ratio <= 0:
+        raise C3Error(f"teu_exchange_ratio must be positive, got {exchange_ratio:g}")
+    shares = {
+        "container-feeder": share_feeder,
+        "container-intermediate": 1 - share_feeder - share_mainline,
+        "container-mainline": share_mainline,
+    }
+    rows = []
+    for ship_class, share in shares.items():
+        cap = factors.call_default(ship_class, "capacity_teu")
+        per_call = exchange_ratio * cap
+        rows.append(
+            {
+                "ship_class": ship_class,
+                "teu_share": share,
+                "capacity_teu": cap,
+                "teu_per_call": per_call,
+                "calls_per_yr": teu_per_yr * share / per_call,
+            }
+        )
+    out = pd.DataFrame(rows).set_index("ship_class")
+    quality = "derived"
+    if not math.isnan(calls_per_yr):
+        derived_total = out["calls_per_yr"].sum()
+        if derived_total > 0:
+            out["calls_per_yr"] *= calls_per_yr / derived_total
+        else:
+            weight = out["teu_share"] / out["teu_per_call"]
+            out["calls_per_yr"] = calls_per_yr * weight / weight.sum()
+        quality = "derived (scaled to the given total)"
+    out["quality"] = quality
+    return out
+
+
+def _berth_hours(port: Port, ship_class: str, factors: ShipFactors) -> float:
+    if factors.classes.loc[ship_class, "ship_type"] == "container":
+        return port.berth_h
+    return factors.call_default(ship_class, "berth_h_per_call")
+
+
+def call_activity(port: Port, ship_class: str, factors: ShipFactors | None = None) -> pd.DataFrame:
+    """Engine activity of one call of one ship class, by mode and engine.
+
+    Parameters
+    ----------
+    port : Port
+        The port (domain, times, speeds and measures in force).
+    ship_class : str
+        A ship class of ``ship_classes.csv``.
+    factors : ShipFactors, optional
+        Reference tables (default :func:`load_factors`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per mode × engine (× speed, where a share of transits keeps to the
+        reduced-speed limit): ``mode``, ``engine``, ``share`` (of calls) [-], ``speed_kn``
+        [kn], ``hours`` [h], ``load_factor`` (main engines) [-], ``load_kw`` [kW] and
+        ``kwh`` (= share × load × hours, per call) [kWh].
+
+    Notes
+    -----
+    Transit: ``2 (D − Z)`` nm at the transit speed ``ratio × MS``; reduced-speed zone:
+    ``2 Z`` nm, at the limit for the complying share of calls; maneuvering, hotelling and
+    anchorage for the given hours. The main engine load follows
+    :func:`propeller_load_factor` (coastal margin); auxiliary and boiler loads are the
+    EPA defaults by mode (kW). At berth the main engine is off and the shore-powered
+    share of the auxiliary load is drawn from the grid (engine ``shore-power``).
+    """
+    factors = factors or load_factors()
+    if ship_class not in factors.classes.index:
+        raise ReferenceDataError(f"ship_classes.csv: no ship class {ship_class!r}")
+    ship = factors.classes.loc[ship_class]
+    ms = float(ship["max_speed_kn"])
+    margin = factors.constant("sea_margin_coastal_pct")
+    min_load = factors.constant("min_load_factor")
+    v_transit = float(ship["transit_speed_ratio"]) * ms
+    zone = min(port.rsz_nm, port.domain_nm)
+    segments = [("transit", 1.0, v_transit, 2 * (port.domain_nm - zone) / v_transit)]
+    if port.rsz_speed_kn is None or port.rsz_compliance <= 0:
+        segments.append(("reduced-speed zone", 1.0, v_transit, 2 * zone / v_transit))
+    else:
+        v_limit = min(port.rsz_speed_kn, v_transit)
+        segments.append(("reduced-speed zone", port.rsz_compliance, v_limit, 2 * zone / v_limit))
+        if port.rsz_compliance < 1:
+            segments.append(
+                ("reduced-speed zone", 1 - port.rsz_compliance, v_transit, 2 * zone / v_transit)
+            )
+    segments.append(("maneuvering", 1.0, port.maneuvering_speed_kn, port.maneuvering_h))
+    segments.append(("hotelling", 1.0, 0.0, _berth_hours(port, ship_class, factors)))
+    segments.append(("anchorage", 1.0, 0.0, port.anchorage_h))
+    aux_column = {
+        "transit": "transit",
+        "reduced-speed zone": "transit",
+        "maneuvering": "maneuvering",
+        "hotelling": "hotelling",
+        "anchorage": "anchorage",
+    }
+    rows = []
+    for mode, share, speed, hours in segments:
+        if speed > 0:
+            lf = float(propeller_load_factor(speed, ms, margin, min_load))
+            rows.append(("main", mode, share, speed, hours, lf, lf * float(ship["installed_kw"])))
+        aux = float(ship[f"aux_kw_{aux_column[mode]}"])
+        boiler = float(ship[f"boiler_kw_{aux_column[mode]}"])
+        if mode == "hotelling" and port.shore_power_share > 0:
+            rows.append(
+                ("aux", mode, share, speed, hours, np.nan, aux * (1 - port.shore_power_share))
+            )
+            rows.append(
+                ("shore-power", mode, share, speed, hours, np.nan, aux * port.shore_power_share)
+            )
+        else:
+            rows.append(("aux", mode, share, speed, hours, np.nan, aux))
+        rows.append(("boiler", mode, share, speed, hours, np.nan, boiler))
+    out = pd.DataFrame(
+        rows,
+        columns=["engine", "mode", "share", "speed_kn", "hours", "load_factor", "load_kw"],
+    )
+    out["kwh"] = out["share"] * out["load_kw"] * out["hours"]
+    return out[["mode", "engine", "share", "speed_kn", "hours", "load_factor", "load_kw", "kwh"]]
+
+
+def _empty_emissions() -> pd.DataFrame:
+    return pd.DataFrame(
+        {c: pd.Series(dtype=float if c == "t_per_yr" else object) for c in EMISSION_COLUMNS}
+    )
+
+
+def _shore_power_ef(onboard: pd.Series, grid_ef: float, factors: ShipFactors) -> pd.Series:
+    """Grid-side factors of shore power [g/kWh], from the on-board auxiliary factors."""
+    remaining = 1 - factors.shore_power["net_reduction"].reindex(list(POLLUTANTS)).astype(float)
+    ef = onboard * remaining
+    if not math.isnan(grid_ef):
+        ef["CO2"] = grid_ef * 1000.0
+    return ef
+
+
+def ogv_emissions(port: Port, factors: ShipFactors | None = None) -> pd.DataFrame:
+    """Annual emissions of ocean-going vessels by ship class, mode, engine and pollutant.
+
+    Parameters
+    ----------
+    port : Port
+        The port.
+    factors : ShipFactors, optional
+        Reference tables (default :func:`load_factors`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table with :data:`EMISSION_COLUMNS` (``sector`` = ``ogv``), emissions in
+        ``t_per_yr`` [t/yr]; empty when the port has no traffic.
+
+    Notes
+    -----
+    .. math:: E = \\sum_{class} calls \\sum_{mode, engine} P \\cdot LF \\cdot h
+              \\cdot EF \\cdot LLAF
+
+    per the US EPA Ports Emissions Inventory Guidance [1]_. Shore power: the grid
+    supplies the auxiliary load; its air-pollutant emissions are the on-board ones times
+    ``1 − net reduction`` of Kim et al. (2019) [2]_ and its CO2 the city's grid factor
+    (transfer losses not counted). Without a grid factor, the CO2 net reduction of the
+    same study is used.
+
+    References
+    ----------
+    .. [1] US EPA (2022) Ports Emissions Inventory Guidance, EPA-420-B-22-011, §3.
+    .. [2] Kim, Roh and Chun (2019) J. Korean Soc. Mar. Environ. Saf. 25(3):381.
+    """
+    factors = factors or load_factors()
+    if not port.has_port:
+        return _empty_emissions()
+    frames = []
+    for ship_class, calls in port.calls_per_yr.items():
+        ship = factors.classes.loc[ship_class]
+        act = call_activity(port, ship_class, factors)
+        aux_ef = engine_emission_factors(
+            "aux", "MSD", port.sulphur_pct, None, port.tier_shares, factors
+        )
+        for r in act.itertuples(index=False):
+            if r.kwh <= 0:
+                continue
+            if r.engine == "shore-power":
+                ef = _shore_power_ef(aux_ef, port.grid_ef, factors)
+            elif r.engine == "aux":
+                ef = aux_ef
+            else:
+                ef = engine_emission_factors(
+                    r.engine,
+                    str(ship["engine_type"]),
+                    port.sulphur_pct,
+                    r.load_factor if r.engine == "main" else None,
+                    port.tier_shares,
+                    factors,
+                )
+            tonnes = ef * r.kwh * calls / 1e6
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "city": port.city,
+                        "sector": "ogv",
+                        "ship_class": ship_class,
+                        "mode": r.mode,
+                        "engine": r.engine,
+                        "pollutant": list(POLLUTANTS),
+                        "t_per_yr": tonnes.reindex(list(POLLUTANTS)).to_numpy(),
+                    }
+                )
+            )
+    if not frames:
+        return _empty_emissions()
+    out = pd.concat(frames, ignore_index=True)
+    return out.groupby(EMISSION_COLUMNS[:-1], as_index=False, sort=False)["t_per_yr"].sum()
+
+
+def che_emissions(port: Port, factors: ShipFactors | None = None) -> pd.DataFrame:
+    """Annual emissions of cargo-handling equipment, scaled from container throughput.
+
+    Parameters
+    ----------
+    port : Port
+        The port; ``che_electric_share`` of each diesel fleet is battery-electric.
+    factors : ShipFactors, optional
+        Reference tables (default :func:`load_factors`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`EMISSION_COLUMNS` with ``sector`` = ``che``, ``mode`` = ``cargo handling``
+        and ``engine`` = the equipment type. [t/yr]
+
+    Notes
+    -----
+    .. math:: E = N \\cdot P \\cdot LF \\cdot h \\cdot EF, \\quad
+              N = units\\ per\\ million\\ TEU \\times TEU / 10^6
+
+    The electric share emits no exhaust; its grid CO2 is ``kWh / η × grid EF``. Fleet,
+    power, load factors, hours and factors are unsourced estimates (``port_equipment.csv``,
+    ``port_nonroad_ef.csv``): the EPA guidance uses NONROAD/MOVES for CHE, whose load
+    factors were not retrieved.
+    """
+    factors = factors or load_factors()
+    if not port.has_port or port.teu_per_yr <= 0:
+        return _empty_emissions()
+    eq = factors.equipment[factors.equipment["category"] == "che"]
+    ef = factors.nonroad_ef.pivot_table(index="pollutant", columns="engine", values="g_kwh")
+    eta = factors.constant("che_charging_efficiency")
+    frames = []
+    for r in eq.itertuples(index=False):
+        units = r.units_per_basis * port.teu_per_yr / 1e6
+        kwh = units * r.kw * r.load_factor * r.hours_per_unit
+        diesel = ef[r.engine].reindex(list(POLLUTANTS)) * kwh * (1 - port.che_electric_share)
+        electric = ef["electric"].reindex(list(POLLUTANTS)) * kwh * port.che_electric_share
+        if not math.isnan(port.grid_ef):
+            electric["CO2"] += kwh * port.che_electric_share / eta * port.grid_ef * 1000.0
+        frames.append(
+            pd.DataFrame(
+                {
+                    "city": port.city,
+                    "sector": "che",
+                    "ship_class": "",
+                    "mode": "cargo handling",
+                    "engine": r.equipment,
+                    "pollutant": list(POLLUTANTS),
+                    "t_per_yr": ((diesel + electric) / 1e6).to_numpy(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def harbour_craft_emissions(port: Port, factors: ShipFactors | None = None) -> pd.DataFrame:
+    """Annual emissions of harbour tugs assisting the port's calls.
+
+    Parameters
+    ----------
+    port : Port
+        The port.
+    factors : ShipFactors, optional
+        Reference tables (default :func:`load_factors`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`EMISSION_COLUMNS` with ``sector`` = ``harbour-craft`` and ``mode`` =
+        ``harbour craft``. [t/yr]
+
+    Notes
+    -----
+    .. math:: E = calls \\cdot jobs \\cdot h \\cdot P \\cdot LF \\cdot EF
+
+    with the ShipEF auxiliary high-speed-diesel factors on distillate
+    (``harbour_craft_sulphur_pct``) and the port's tier mix. Activity per call is an
+    unsourced estimate (``port_equipment.csv``).
+    """
+    factors = factors or load_factors()
+    if not port.has_port:
+        return _empty_emissions()
+    calls = float(port.calls_per_yr.sum())
+    eq = factors.equipment[factors.equipment["category"] == "harbour-craft"]
+    sulphur = factors.constant("harbour_craft_sulphur_pct")
+    ef = engine_emission_factors("aux", "HSD", sulphur, None, port.tier_shares, factors)
+    frames = []
+    for r in eq.itertuples(index=False):
+        kwh = calls * r.units_per_basis * r.hours_per_unit * r.kw * r.load_factor
+        frames.append(
+            pd.DataFrame(
+                {
+                    "city": port.city,
+                    "sector": "harbour-craft",
+                    "ship_class": "",
+                    "mode": "harbour craft",
+                    "engine": r.equipment,
+                    "pollutant": list(POLLUTANTS),
+                    "t_per_yr": (ef.reindex(list(POLLUTANTS)) * kwh / 1e6).to_numpy(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def port_emissions(port: Port, factors: ShipFactors | None = None) -> pd.DataFrame:
+    """All port emissions: vessels, cargo-handling equipment and harbour craft. [t/yr]
+
+    Returns an empty table (with :data:`EMISSION_COLUMNS`) for a city without a port or
+    without traffic data.
+    """
+    factors = factors or load_factors()
+    parts = [
+        ogv_emissions(port, factors),
+        che_emissions(port, factors),
+        harbour_craft_emissions(port, factors),
+    ]
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return _empty_emissions()
+    return pd.concat(parts, ignore_index=True)
+
+
+# ----------------------------------------------------------------------------------------
+# Measures
+# ----------------------------------------------------------------------------------------
+
+
+def vessel_speed_reduction(
+    port: Port, speed_kn: float, zone_nm: float, compliance: float = 1.0
+) -> Port:
+    """The port with a vessel speed reduction programme.
+
+    Parameters
+    ----------
+    port : Port
+        The port before the measure.
+    speed_kn : float
+        Speed limit in the zone (ships already slower keep their speed). [kn]
+    zone_nm : float
+        One-way zone length, clipped to the domain. [nm]
+    compliance : float, optional
+        Share of transits that keep to the limit. [-]
+
+    Notes
+    -----
+    Per nautical mile, main-engine energy scales with ``(v_new / v_old)^2`` before the
+    load-based corrections; auxiliary engines and boilers run longer. Long Beach's Green
+    Flag programme asks for 12 kn within 20 or 40 nm, with 90 % compliance for the
+    dockage discount (methods_factors §2.8).
+    """
+    if speed_kn <= 0:
+        raise C3Error(f"speed limit must be positive, got {speed_kn:g} kn")
+    if not 0 <= compliance <= 1:
+        raise C3Error(f"compliance must be in [0, 1], got {compliance:g}")
+    return replace(
+        port,
+        rsz_nm=min(zone_nm, port.domain_nm),
+        rsz_speed_kn=speed_kn,
+        rsz_compliance=compliance,
+    )
+
+
+def shore_power(port: Port, uptake: float) -> Port:
+    """The port with ``uptake`` of berth hours on shore power (auxiliary engines off).
+
+    Parameters
+    ----------
+    uptake : float
+        Share of berth hours connected. [-]
+    """
+    if not 0 <= uptake <= 1:
+        raise C3Error(f"shore-power uptake must be in [0, 1], got {uptake:g}")
+    return replace(port, shore_power_share=uptake)
+
+
+def fuel_switch(port: Port, sulphur_pct: float) -> Port:
+    """The port with all ships burning fuel of at most ``sulphur_pct`` in the domain.
+
+    Parameters
+    ----------
+    sulphur_pct : float
+        Fuel sulphur required; at 0.10 % or less ships switch to distillate (MGO), which
+        also changes BSFC, PM, NOx and CO2 factors. [% m/m]
+    """
+    return replace(port, sulphur_pct=min(port.sulphur_pct, sulphur_pct))
+
+
+def cleaner_che(port: Port, electric_share: float) -> Port:
+    """The port with ``electric_share`` of its diesel cargo-handling equipment electrified.
+
+    Parameters
+    ----------
+    electric_share : float
+        Share of diesel equipment replaced by battery-electric units. [-]
+    """
+    if not 0 <= electric_share <= 1:
+        raise C3Error(f"electric share must be in [0, 1], got {electric_share:g}")
+    return replace(port, che_electric_share=electric_share)
+
+
+def measure_scenarios(
+    port: Port, levers: Levers, measures: Sequence[str] = tuple(MEASURES)
+) -> dict[str, Port]:
+    """The port under each measure alone and under all of them (``combined``).
+
+    Parameters
+    ----------
+    port : Port
+        The baseline.
+    levers : Levers
+        Settings of the measures.
+    measures : sequence of str, optional
+        Ids from :data:`MEASURES`.
+    """
+    single = {
+        "vessel-speed-reduction": lambda p: vessel_speed_reduction(
+            p, levers.vsr_speed_kn, levers.vsr_zone_nm, levers.vsr_compliance
+        ),
+        "shore-power": lambda p: shore_power(p, levers.shore_power_uptake),
+        "fuel-switch": lambda p: fuel_switch(p, levers.switch_sulphur_pct),
+        "cleaner-che": lambda p: cleaner_che(p, levers.che_electric_share),
+    }
+    out = {}
+    for m in measures:
+        if m == "combined":
+            p = port
+            for apply in single.values():
+                p = apply(p)
+            out[m] = p
+        elif m in single:
+            out[m] = single[m](port)
+        else:
+            raise C3Error(f"unknown measure {m!r}; known: {', '.join(MEASURES)}")
+    return out
+
+
+def measure_reductions(
+    port: Port,
+    levers: Levers,
+    measures: Sequence[str] = tuple(MEASURES),
+    factors: ShipFactors | None = None,
+) -> pd.DataFrame:
+    """Emission reductions of each measure, by pollutant, for the whole port.
+
+    Parameters
+    ----------
+    port : Port
+        The baseline. Its reduced-speed zone should have the length the measure uses, so
+        that the baseline and the scenario split the domain alike.
+    levers : Levers
+        Settings of the measures.
+    measures : sequence of str, optional
+        Ids from :data:`MEASURES`.
+    factors : ShipFactors, optional
+        Reference tables (default :func:`load_factors`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``city``, ``measure``, ``pollutant``, ``baseline_t_per_yr``,
+        ``scenario_t_per_yr``, ``reduction_t_per_yr`` [t/yr] and ``reduction_pct`` [%]
+        (negative when the measure increases a pollutant, e.g. CO2 from a
+        carbon-intensive grid). Empty for a city without a port.
+    """
+    factors = factors or load_factors()
+    cols = [
+        "city",
+        "measure",
+        "pollutant",
+        "baseline_t_per_yr",
+        "scenario_t_per_yr",
+        "reduction_t_per_yr",
+        "reduction_pct",
+    ]
+    if not port.has_port:
+        return pd.DataFrame(columns=cols)
+    base = port_emissions(port, factors).groupby("pollutant")["t_per_yr"].sum()
+    rows = []
+    for m, scen in measure_scenarios(port, levers, measures).items():
+        after = port_emissions(scen, factors).groupby("pollutant")["t_per_yr"].sum()
+        for p in POLLUTANTS:
+            b, a = float(base.get(p, 0.0)), float(after.get(p, 0.0))
+            rows.append(
+                {
+                    "city": port.city,
+                    "measure": m,
+                    "pollutant": p,
+                    "baseline_t_per_yr": b,
+                    "scenario_t_per_yr": a,
+                    "reduction_t_per_yr": b - a,
+                    "reduction_pct": 100 * (b - a) / b if b > 0 else 0.0,
+                }
+            )
+    return pd.DataFrame(rows, columns=cols)
+
+
+# ----------------------------------------------------------------------------------------
+# Tables
+# ----------------------------------------------------------------------------------------
+
+
+def emissions_table(
+    emissions: pd.DataFrame,
+    rows: Sequence[str] = ("mode",),
+    pollutants: Sequence[str] = POLLUTANTS,
+) -> pd.DataFrame:
+    """Emissions summed by ``rows``, one column per pollutant, with a ``total`` row. [t/yr]
+
+    Parameters
+    ----------
+    emissions : pandas.DataFrame
+        From :func:`port_emissions` (or one of its parts).
+    rows : sequence of str, optional
+        Columns to group by, e.g. ``("ship_class", "mode")``.
+    pollutants : sequence of str, optional
+        Columns of the result.
+    """
+    if emissions.empty:
+        return pd.DataFrame(columns=list(pollutants))
+    t = emissions.pivot_table(
+        index=list(rows), columns="pollutant", values="t_per_yr", aggfunc="sum", sort=False
+    ).reindex(columns=list(pollutants))
+    t.columns.name = None
+    total = t.sum()
+    if isinstance(t.index, pd.MultiIndex):
+        t.loc[("total",) + ("",) * (t.index.nlevels - 1), :] = total.to_numpy()
+    else:
+        t.loc["total", :] = total.to_numpy()
+    return t
+
+
+_STATUS_TEXT = {
+    "ok": "inventoried",
+    "no-seaport": "no seaport in the city",
+    "no-data": "port, but no throughput or call data",
+}
+
+
+def _status(port: Port) -> str:
+    if port.status == "no-data" and math.isnan(port.has_seaport):
+        return "no port data in the params yet"
+    return _STATUS_TEXT[port.status]
+
+
+def _no_inventory_row(label: str, columns: Sequence[str], level: str) -> pd.DataFrame:
+    idx = pd.MultiIndex.from_tuples([(label, "no port inventory")], names=["city", level])
+    return pd.DataFrame(np.nan, index=idx, columns=list(columns))
+
+
+def status_table(ports: Mapping[str, Port]) -> pd.DataFrame:
+    """What each city's port offers the inventory, by role.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by role: ``city``, ``status``, ``container TEU/yr``, ``calls/yr``.
+    """
+    rows = {}
+    for role, p in ports.items():
+        rows[role] = {
+            "city": p.name,
+            "status": _status(p),
+            "container TEU/yr": p.teu_per_yr if p.has_port else np.nan,
+            "calls/yr": float(p.calls_per_yr.sum()) if p.has_port else np.nan,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def headline_table(
+    emissions: Mapping[str, pd.DataFrame],
+    reductions: Mapping[str, pd.DataFrame],
+    names: Mapping[str, str],
+) -> pd.DataFrame:
+    """Mentor vs learning city: total port emissions and the combined scenario's cut.
+
+    Parameters
+    ----------
+    emissions, reductions : mapping of role to DataFrame
+        From :func:`port_emissions` and :func:`measure_reductions`.
+    names : mapping of role to str
+        City names for the column labels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by pollutant; per city the baseline [t/yr] and the combined reduction [%].
+    """
+    cols = {}
+    for role, em in emissions.items():
+        label = names[role]
+        total = em.groupby("pollutant")["t_per_yr"].sum() if not em.empty else pd.Series()
+        cols[f"{label}: port total [t/yr]"] = total.reindex(list(POLLUTANTS))
+        red = reductions.get(role)
+        if red is not None and not red.empty:
+            comb = red[red["measure"] == "combined"].set_index("pollutant")["reduction_pct"]
+        else:
+            comb = pd.Series(dtype=float)
+        cols[f"{label}: combined measures [% cut]"] = comb.reindex(list(POLLUTANTS))
+    out = pd.DataFrame(cols)
+    out.index.name = "pollutant"
+    return out
+
+
+def reductions_table(
+    reductions: Mapping[str, pd.DataFrame],
+    pollutants: Sequence[str] = POLLUTANTS,
+    value: str = "reduction_t_per_yr",
+) -> pd.DataFrame:
+    """Reductions by city and measure (rows) and pollutant (columns).
+
+    Parameters
+    ----------
+    reductions : mapping of str to DataFrame
+        Label (city name) to :func:`measure_reductions` output.
+    value : str, optional
+        ``reduction_t_per_yr`` [t/yr] or ``reduction_pct`` [%].
+    """
+    frames = []
+    for label, red in reductions.items():
+        if red.empty:
+            frames.append(_no_inventory_row(label, pollutants, "measure"))
+            continue
+        t = red.pivot_table(index="measure", columns="pollutant", values=value, sort=False)
+        t = t.reindex(columns=list(pollutants))
+        t.index = pd.MultiIndex.from_product([[label], [MEASURES[m] for m in t.index]])
+        frames.append(t)
+    if not frames:
+        return pd.DataFrame(columns=list(pollutants))
+    out = pd.concat(frames)
+    out.index.names = ["city", "measure"]
+    out.columns.name = None
+    return out
+
+
+def port_metrics(
+    ports: Mapping[str, Port],
+    emissions: Mapping[str, pd.DataFrame],
+    reductions: Mapping[str, pd.DataFrame],
+) -> pd.DataFrame:
+    """Metrics of the run for the case-study record.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``city``, ``metric``, ``value``, ``unit``, ``pollutant``, ``scope``:
+        ``has_seaport``; for cities with a port also ``container_throughput``,
+        ``ship_calls``, ``total_emissions`` (scope ``port``), ``ogv_emissions``,
+        ``che_emissions``, ``harbour_craft_emissions`` and ``measure_reduction`` (scope =
+        measure id).
+    """
+    rows = []
+    sector_metric = {
+        "ogv": "ogv_emissions",
+        "che": "che_emissions",
+        "harbour-craft": "harbour_craft_emissions",
+    }
+    for role, p in ports.items():
+        if not math.isnan(p.has_seaport) or p.has_port:
+            rows.append(
+                {
+                    "city": p.city,
+                    "metric": "has_seaport",
+                    "value": 0.0 if p.status == "no-seaport" else 1.0,
+                    "unit": "flag",
+                }
+            )
+        if not p.has_port:
+            continue
+        rows.append(
+            {
+                "city": p.city,
+                "metric": "container_throughput",
+                "value": p.teu_per_yr,
+                "unit": "TEU/yr",
+            }
+        )
+        rows.append(
+            {
+                "city": p.city,
+                "metric": "ship_calls",
+                "value": float(p.calls_per_yr.sum()),
+                "unit": "calls/yr",
+                "scope": "ogv",
+            }
+        )
+        em = emissions[role]
+        for pol, t in em.groupby("pollutant")["t_per_yr"].sum().items():
+            rows.append(
+                {
+                    "city": p.city,
+                    "metric": "total_emissions",
+                    "value": t,
+                    "unit": "t/yr",
+                    "pollutant": pol,
+                    "scope": "port",
+                }
+            )
+        by_sector = em.groupby(["sector", "pollutant"])["t_per_yr"].sum()
+        for (sector, pol), t in by_sector.items():
+            rows.append(
+                {
+                    "city": p.city,
+                    "metric": sector_metric[sector],
+                    "value": t,
+                    "unit": "t/yr",
+                    "pollutant": pol,
+                    "scope": sector,
+                }
+            )
+        for r in reductions[role].itertuples(index=False):
+            rows.append(
+                {
+                    "city": p.city,
+                    "metric": "measure_reduction",
+                    "value": r.reduction_t_per_yr,
+                    "unit": "t/yr",
+                    "pollutant": r.pollutant,
+                    "scope": r.measure,
+                }
+            )
+    return pd.DataFrame(rows, columns=["city", "metric", "value", "unit", "pollutant", "scope"])
+
+
+def port_label(port: Port) -> str:
+    """How captions name a port: the city's, or a typical port when the city has none."""
+    if port.has_port:
+        return f"the port of {port.name}"
+    return "a typical port (the workbook's default port settings)"
+
+
+def status_text(ports: Mapping[str, Port]) -> str:
+    """One plain sentence per city on what its port offers the inventory (Markdown)."""
+    lines = []
+    any_port = any(p.has_port for p in ports.values())
+    for role, p in ports.items():
+        who = f"- **{p.name}** ({role})"
+        if p.status == "ok":
+            lines.append(
+                f"{who}: port inventoried from {p.teu_per_yr:,.0f} TEU/yr and "
+                f"{p.calls_per_yr.sum():,.0f} ship calls a year ({p.calls_basis})."
+            )
+        elif p.status == "no-seaport":
+            then = "; the workbook works with the partner's port" if any_port else ""
+            lines.append(f"{who}: has no seaport, so it has no port inventory{then}.")
+        elif p.has_seaport == 1:
+            lines.append(
+                f"{who}: has a port, but no throughput or call figure was found, so it is not "
+                "inventoried here. Adding `container_teu_per_yr` to the city's params fills "
+                "this in."
+            )
+        else:
+            lines.append(
+                f"{who}: its params hold no port data yet (neither `has_seaport` nor a "
+                "throughput figure), so it is not inventoried here."
+            )
+    if not any_port:
+        lines.append(
+            "\nNeither city has a port with traffic data: the inventory, the measures and the "
+            "explorer are empty for this pair, and the exercise uses a typical container-ship "
+            "call with the workbook's default port settings."
+        )
+    return "\n".join(lines)
+
+
+def port_facts(inputs: pd.DataFrame) -> pd.DataFrame:
+    """The cities' port facts (seaport, throughput, calls) with year, quality and notes."""
+    fields = ["has_seaport", "container_teu_per_yr", "container_calls_per_yr"]
+    rows = inputs[inputs["field"].isin(fields) & inputs["own"].astype(bool)]
+    cols = ["city", "field", "value", "unit", "year", "quality", "note"]
+    return rows[cols].set_index(["city", "field"])
+
+
+def calls_table(ports: Mapping[str, Port], factors: ShipFactors | None = None) -> pd.DataFrame:
+    """Ship calls per year by city and ship class, with how they were obtained.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (city, ship class label): ``calls/yr`` [calls/yr] and ``basis``.
+    """
+    factors = factors or load_factors()
+    rows = []
+    for p in ports.values():
+        if not p.has_port:
+            rows.append(
+                {
+                    "city": p.name,
+                    "ship class": "—",
+                    "calls/yr": np.nan,
+                    "basis": _status(p),
+                }
+            )
+            continue
+        for ship_class, n in p.calls_per_yr.items():
+            container = factors.classes.loc[ship_class, "ship_type"] == "container"
+            rows.append(
+                {
+                    "city": p.name,
+                    "ship class": factors.classes.loc[ship_class, "label"],
+                    "calls/yr": n,
+                    "basis": p.calls_basis if container else "city's own count",
+                }
+            )
+    return pd.DataFrame(rows).set_index(["city", "ship class"])
+
+
+def share_table(
+    emissions: Mapping[str, pd.DataFrame],
+    pollutants: Sequence[str] = ("NOx", "PM2.5", "SO2", "CO2"),
+) -> pd.DataFrame:
+    """Share of each pollutant by operating mode (incl. CHE and harbour craft), per city. [%]"""
+    frames = []
+    for label, em in emissions.items():
+        if em.empty:
+            frames.append(_no_inventory_row(label, pollutants, "mode"))
+            continue
+        t = em.pivot_table(
+            index="mode", columns="pollutant", values="t_per_yr", aggfunc="sum", sort=False
+        ).reindex(columns=list(pollutants))
+        t = 100 * t / t.sum()
+        t.index = pd.MultiIndex.from_product([[label], t.index], names=["city", "mode"])
+        frames.append(t)
+    if not frames:
+        return pd.DataFrame(columns=list(pollutants))
+    out = pd.concat(frames)
+    out.columns.name = None
+    return out
+
+
+_MONITORING = [
+    "ship calls [calls/yr]",
+    "complying transits through the zone [transits/yr]",
+    "berth hours [h/yr]",
+    "shore-power energy at the target uptake [MWh/yr]",
+    "fuel sulphur now [% m/m]",
+    "fuel sulphur after the switch [% m/m]",
+    "diesel CHE energy electrified [MWh/yr]",
+]
+
+
+def monitoring_table(
+    ports: Mapping[str, Port], levers: Levers, factors: ShipFactors | None = None
+) -> pd.DataFrame:
+    """Quantities a port would track to monitor the measures, per city with a port.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by indicator (with unit), one column per city: calls [calls/yr], transits
+        through the reduced-speed zone at the target compliance [transits/yr], berth hours
+        [h/yr], shore-power energy at the target uptake [MWh/yr], fuel sulphur now and
+        after the switch [% m/m], diesel CHE energy electrified [MWh/yr].
+    """
+    factors = factors or load_factors()
+    cols = {}
+    for p in ports.values():
+        if not p.has_port:
+            cols[p.name] = {}
+            continue
+        calls = p.calls_per_yr
+        berth = sum(n * _berth_hours(p, c, factors) for c, n in calls.items())
+        shore = sum(
+            n * _berth_hours(p, c, factors) * factors.classes.loc[c, "aux_kw_hotelling"]
+            for c, n in calls.items()
+        )
+        che = factors.equipment[factors.equipment["category"] == "che"]
+        che_kwh = float(
+            (che["units_per_basis"] * che["kw"] * che["load_factor"] * che["hours_per_unit"]).sum()
+            * p.teu_per_yr
+            / 1e6
+        )
+        cols[p.name] = {
+            "ship calls [calls/yr]": calls.sum(),
+            "complying transits through the zone [transits/yr]": 2
+            * calls.sum()
+            * levers.vsr_compliance,
+            "berth hours [h/yr]": berth,
+            "shore-power energy at the target uptake [MWh/yr]": shore
+            * levers.shore_power_uptake
+            / 1000,
+            "fuel sulphur now [% m/m]": p.sulphur_pct,
+            "fuel sulphur after the switch [% m/m]": min(p.sulphur_pct, levers.switch_sulphur_pct),
+            "diesel CHE energy electrified [MWh/yr]": che_kwh * levers.che_electric_share / 1000,
+        }
+    out = pd.DataFrame(cols).reindex(index=_MONITORING, columns=list(cols))
+    out.index.name = "indicator"
+    return out
+
+
+def factor_table(
+    sulphur_levels: Sequence[float] = (0.5, 0.1),
+    tier: int = 2,
+    factors: ShipFactors | None = None,
+) -> pd.DataFrame:
+    """Emission factors of ship engines at baseline BSFC, by engine, type and fuel. [g/kWh]
+
+    Parameters
+    ----------
+    sulphur_levels : sequence of float, optional
+        Fuel sulphur levels to tabulate. [% m/m]
+    tier : int, optional
+        IMO NOx tier of main and auxiliary engines.
+    """
+    factors = factors or load_factors()
+    rows = []
+    for s in sulphur_levels:
+        fuel = fuel_for_sulphur(s, factors)
+        for engine, etype in (("main", "SSD"), ("main", "MSD"), ("aux", "MSD"), ("boiler", "")):
+            ef = engine_emission_factors(engine, etype, s, None, ((tier, 1.0),), factors)
+            rows.append(
+                {"engine": engine, "type": etype or "boiler", "fuel": f"{fuel} {s:g} % S"}
+                | ef.to_dict()
+            )
+    return pd.DataFrame(rows).set_index(["engine", "type", "fuel"])
+
+
+def berth_aux_per_call(
+    port: Port,
+    ship_class: str = "container-intermediate",
+    pollutant: str = "NOx",
+    tier: int = 2,
+    factors: ShipFactors | None = None,
+) -> float:
+    """Emissions of a ship's auxiliary engines during one call at berth, no shore power. [kg]
+
+    Parameters
+    ----------
+    port : Port
+        Sets the berth time and the fuel.
+    ship_class : str, optional
+        A ship class of ``ship_classes.csv``.
+    pollutant : str, optional
+        One of :data:`POLLUTANTS`.
+    tier : int, optional
+        IMO NOx tier of the auxiliary engines.
+
+    Notes
+    -----
+    .. math:: E = P_{aux,berth} \\cdot h_{berth} \\cdot EF_{aux} / 1000
+    """
+    factors = factors or load_factors()
+    act = call_activity(shore_power(port, 0.0), ship_class, factors)
+    kwh = float(act.loc[(act["mode"] == "hotelling") & (act["engine"] == "aux"), "kwh"].sum())
+    ef = engine_emission_factors("aux", "MSD", port.sulphur_pct, None, ((tier, 1.0),), factors)
+    return kwh * float(ef[pollutant]) / 1000
+
+
+def exercise_givens(
+    port: Port,
+    ship_class: str = "container-intermediate",
+    tier: int = 2,
+    factors: ShipFactors | None = None,
+) -> pd.DataFrame:
+    """The numbers a learner needs to compute :func:`berth_aux_per_call` for NOx by hand.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``aux_kw_hotelling``, ``berth_h``, ``fuel``, ``nox_g_kwh``: columns
+        ``what``, ``value``, ``unit``, ``source``.
+    """
+    factors = factors or load_factors()
+    fuel = fuel_for_sulphur(port.sulphur_pct, factors)
+    ship = factors.classes.loc[ship_class]
+    hours = _berth_hours(port, ship_class, factors)
+    nox = _lookup(
+        factors.nox,
+        "ship_nox_ef.csv",
+        engine="aux",
+        engine_type="MSD",
+        fuel=fuel,
+        tier=float(tier),
+    )
+    rows = [
+        (
+            "aux_kw_hotelling",
+            f"auxiliary-engine load at berth, {ship['label']}",
+            float(ship["aux_kw_hotelling"]),
+            "kW",
+            "US EPA (2022) EPA-420-B-22-011 Table E.1 (ship_classes.csv)",
+        ),
+        (
+            "berth_h",
+            f"time at berth per call, {port_label(port)}",
+            hours,
+            "h",
+            "port-operations input berth_h_per_call (the city's value or the documented default)",
+        ),
+        (
+            "fuel",
+            "fuel burnt at berth",
+            f"{fuel}, {port.sulphur_pct:g} % S",
+            "",
+            "port-operations input fuel_sulphur_pct (the city's value or the documented default)",
+        ),
+        (
+            "nox_g_kwh",
+            f"NOx factor, auxiliary medium-speed engine, {fuel}, IMO Tier {'I' * tier}",
+            float(nox["nox_g_kwh"]),
+            "g/kWh",
+            str(nox["source"]),
+        ),
+    ]
+    return pd.DataFrame(rows, columns=["key", "what", "value", "unit", "source"]).set_index("key")
+
+
+def _assumed_reference_rows(factors: ShipFactors) -> list[dict]:
+    """Every ``assumed`` reference row as ``input``, ``value``, ``unit``, ``source``."""
+    out = []
+    t = factors.call_defaults
+    for r in t[t["quality"] == "assumed"].itertuples(index=False):
+        out.append(
+            {
+                "input": f"{r.parameter} ({r.ship_class})",
+                "value": r.value,
+                "unit": r.unit,
+                "source": r.source,
+            }
+        )
+    t = factors.equipment
+    for r in t[t["quality"] == "assumed"].itertuples(index=False):
+        per = "per million TEU/yr" if r.basis == "per_million_teu" else "per call"
+        out.append(
+            {
+                "input": f"{r.label}: fleet and use",
+                "value": f"{r.units_per_basis:g} {per}, {r.kw:g} kW, LF {r.load_factor:g}, "
+                f"{r.hours_per_unit:g} h each",
+                "unit": "",
+                "source": r.source,
+            }
+        )
+    t = factors.nonroad_ef
+    for r in t[t["quality"] == "assumed"].itertuples(index=False):
+        out.append(
+            {
+                "input": f"{r.pollutant} factor, diesel cargo-handling equipment",
+                "value": r.g_kwh,
+                "unit": "g/kWh",
+                "source": r.source,
+            }
+        )
+    t = factors.shore_power
+    for pol, r in t[t["quality"] == "assumed"].iterrows():
+        out.append(
+            {
+                "input": f"shore power: net {pol} reduction",
+                "value": r["net_reduction"],
+                "unit": "-",
+                "source": r["source"],
+            }
+        )
+    t = factors.port_constants
+    for r in t[t["quality"] == "assumed"].itertuples(index=False):
+        out.append({"input": r.name, "value": r.value, "unit": r.unit, "source": r.source})
+    return out
+
+
+def assumption_inputs(
+    inputs: pd.DataFrame, levers: Levers, factors: ShipFactors | None = None
+) -> tuple[pd.DataFrame, list[dict]]:
+    """Inputs and extra rows for :func:`c3lib.casestudy.assumptions`, without noise.
+
+    For a city with no seaport only ``has_seaport`` is kept (its port settings are moot);
+    the five zero-call defaults of non-container ships become one row per city. The extra
+    rows add the measure settings and every ``assumed`` reference row used here.
+
+    Returns
+    -------
+    inputs : pandas.DataFrame
+        The filtered inputs.
+    extra : list of dict
+        Rows with ``city``, ``input``, ``value``, ``unit``, ``basis``, ``source``.
+    """
+    factors = factors or load_factors()
+    keep = []
+    extra: list[dict] = []
+    for city, rows in inputs.groupby("city", sort=False):
+        seaport = rows.loc[rows["field"] == "has_seaport", "value"]
+        if not seaport.empty and seaport.iloc[0] == 0:
+            keep.append(rows[rows["field"] == "has_seaport"])
+            continue
+        uncounted = rows["field"].isin(list(_FIELD_CLASSES)) & ~rows["own"].astype(bool)
+        if uncounted.any():
+            extra.append(
+                {
+                    "city": city,
+                    "input": "non-container ship calls",
+                    "value": 0,
+                    "unit": "calls/yr",
+                    "basis": "no call data: bulk, tanker, general-cargo, Ro-Ro and cruise calls "
+                    "are not counted, so the inventory covers container traffic only",
+                    "source": "not counted",
+                }
+            )
+        keep.append(rows[~uncounted])
+    filtered = pd.concat(keep, ignore_index=True) if keep else inputs.iloc[0:0]
+    settings = [
+        ("vsr_speed_kn", levers.vsr_speed_kn, "kn", "Long Beach Green Flag programme: 12 kn"),
+        ("vsr_zone_nm", levers.vsr_zone_nm, "nm", "Long Beach Green Flag programme: 20 or 40 nm"),
+        (
+            "vsr_compliance",
+            levers.vsr_compliance,
+            "-",
+            "Long Beach Green Flag: 90 % compliance earns the dockage discount",
+        ),
+        ("shore_power_uptake", levers.shore_power_uptake, "-", "unsourced estimate: a target"),
+        (
+            "switch_sulphur_pct",
+            levers.switch_sulphur_pct,
+            "% m/m",
+            "MARPOL Annex VI Reg. 14 emission-control-area limit (0.10 %)",
+        ),
+        ("che_electric_share", levers.che_electric_share, "-", "unsourced estimate: a target"),
+    ]
+    for name, value, unit, source in settings:
+        extra.append(
+            {
+                "city": "pair",
+                "input": name,
+                "value": value,
+                "unit": unit,
+                "basis": "measure setting (workbook parameter)",
+                "source": source,
+            }
+        )
+    for r in _assumed_reference_rows(factors):
+        extra.append({"city": "all", "basis": "reference value flagged assumed"} | r)
+    return filtered, extra
+
+
+# ----------------------------------------------------------------------------------------
+# Charts
+# ----------------------------------------------------------------------------------------
+
+
+def _no_data_figure(message: str):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 2))
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
+    ax.set_axis_off()
+    return fig
+
+
+def plot_inventory(
+    emissions: Mapping[str, pd.DataFrame],
+    pollutants: Sequence[str] = ("NOx", "PM2.5", "SO2", "CO2"),
+):
+    """Stacked bars of port emissions by mode (and CHE, harbour craft), one panel per pollutant.
+
+    Parameters
+    ----------
+    emissions : mapping of str to DataFrame
+        City label to :func:`port_emissions` output; empty tables are shown as "no port".
+    pollutants : sequence of str, optional
+        One panel each.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    labels = list(emissions)
+    if all(e.empty for e in emissions.values()):
+        return _no_data_figure("Neither city has a port inventory to chart.")
+    fig, axes = plt.subplots(1, len(pollutants), figsize=(3.2 * len(pollutants), 3.8))
+    axes = np.atleast_1d(axes)
+    categories = list(_MODE_COLORS)
+    for ax, pol in zip(axes, pollutants, strict=True):
+        bottom = np.zeros(len(labels))
+        for cat in categories:
+            vals = np.array(
+                [
+                    float(
+                        emissions[c]
+                        .loc[
+                            (emissions[c]["pollutant"] == pol) & (emissions[c]["mode"] == cat),
+                            "t_per_yr",
+                        ]
+                        .sum()
+                    )
+                    if not emissions[c].empty
+                    else 0.0
+                    for c in labels
+                ]
+            )
+            ax.bar(labels, vals, bottom=bottom, color=_MODE_COLORS[cat], label=cat)
+            bottom += vals
+        for i, c in enumerate(labels):
+            if emissions[c].empty:
+                ax.text(i, 0, "no port\ninventory", ha="center", va="bottom", fontsize=8)
+        ax.set_title(pol)
+        ax.set_ylabel("t/yr")
+        ax.tick_params(axis="x", labelrotation=20)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=4, frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    return fig
+
+
+def plot_reductions(
+    reductions: Mapping[str, pd.DataFrame],
+    pollutants: Sequence[str] = ("NOx", "PM2.5", "SO2", "CO2"),
+):
+    """Grouped bars of the reduction of each measure by pollutant [%], one panel per city.
+
+    Parameters
+    ----------
+    reductions : mapping of str to DataFrame
+        City label to :func:`measure_reductions` output; cities without a port are skipped.
+    pollutants : sequence of str, optional
+        Pollutants on the x axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    shown = {k: v for k, v in reductions.items() if not v.empty}
+    if not shown:
+        return _no_data_figure("Neither city has a port inventory, so there is nothing to reduce.")
+    fig, axes = plt.subplots(1, len(shown), figsize=(6 * len(shown), 3.8), squeeze=False)
+    for ax, (label, red) in zip(axes[0], shown.items(), strict=True):
+        measures = list(dict.fromkeys(red["measure"]))
+        width = 0.8 / len(measures)
+        x = np.arange(len(pollutants))
+        for i, m in enumerate(measures):
+            vals = (
+                red[red["measure"] == m]
+                .set_index("pollutant")["reduction_pct"]
+                .reindex(list(pollutants))
+                .fillna(0.0)
+            )
+            ax.bar(
+                x + (i - (len(measures) - 1) / 2) * width,
+                vals.to_numpy(),
+                width,
+                label=MEASURES[m],
+                color=_MEASURE_COLORS[i % len(_MEASURE_COLORS)],
+            )
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_xticks(x, list(pollutants))
+        ax.set_ylabel("reduction [%]")
+        ax.set_title(label)
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=3, frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    return fig
+
+
+def lever_view(
+    ports: Mapping[str, Port],
+    levers: Levers,
+    measures: Sequence[str] = ("vessel-speed-reduction", "shore-power"),
+    factors: ShipFactors | None = None,
+    **changes: float,
+):
+    """Chart and table of the chosen measures at the given lever settings (for explorers).
+
+    Parameters
+    ----------
+    ports : mapping of str to Port
+        City label to baseline port (cities without a port are skipped).
+    levers : Levers
+        Settings of the measures.
+    measures : sequence of str, optional
+        Ids from :data:`MEASURES`.
+    factors : ShipFactors, optional
+        Reference tables (default :func:`load_factors`).
+    **changes : float
+        Lever values to change, by :class:`Levers` attribute (what the sliders set).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        :func:`plot_reductions` of the measures.
+    table : pandas.DataFrame
+        Reductions [t/yr] by city and measure for NOx, PM2.5, SO2 and CO2.
+    """
+    factors = factors or load_factors()
+    levers = replace(levers, **changes)
+    reds = {}
+    for label, p in ports.items():
+        if not p.has_port:
+            continue
+        base = replace(p, rsz_nm=min(levers.vsr_zone_nm, p.domain_nm))
+        reds[label] = measure_reductions(base, levers, measures, factors)
+    shown = ("NOx", "PM2.5", "SO2", "CO2")
+    return plot_reductions(reds, shown), reductions_table(reds, shown).round(1)
