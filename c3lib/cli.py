@@ -180,8 +180,22 @@ def _report_errors(exc: C3Error) -> int:
     return EXIT_INVALID
 
 
+def cmd_reference_problems() -> bool:
+    """Report problems in the reference data on stderr; True if there were any."""
+    from c3lib.reference import check_reference
+
+    problems = check_reference()
+    if problems:
+        print(f"c3: {len(problems)} problem(s) in the reference data:", file=sys.stderr)
+        for msg in problems:
+            print(f"  {msg}", file=sys.stderr)
+    return bool(problems)
+
+
 def cmd_validate(args) -> int:
     cat = _load(args.params)
+    if cmd_reference_problems():
+        return EXIT_INVALID
     print(
         f"ok: {len(cat.actions)} actions, {len(cat.pairs)} pairs, {len(cat.cities)} cities "
         f"in {cat.params_dir}"
@@ -214,6 +228,8 @@ def cmd_build(args) -> int:
     from c3lib.site import write_index
 
     cat = _load(args.params)
+    if cmd_reference_problems():
+        return EXIT_INVALID
     specs = plan(
         cat,
         args.out,

@@ -30,7 +30,14 @@ import pandas as pd
 
 from c3lib.exceptions import ReferenceDataError
 
-__all__ = ["DATA_DIR", "QUALITY_FLAGS", "reference_table", "field_table", "data_hash"]
+__all__ = [
+    "DATA_DIR",
+    "QUALITY_FLAGS",
+    "reference_table",
+    "field_table",
+    "data_hash",
+    "check_reference",
+]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 QUALITY_FLAGS = ("official", "secondary", "derived", "assumed")
@@ -116,3 +123,34 @@ def data_hash() -> str:
         h.update(path.relative_to(DATA_DIR).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def check_reference() -> list[str]:
+    """Problems in the shipped reference data, one message each (empty when all is well).
+
+    Every table needs a source and a quality flag on every row; every field table its
+    columns and a source for each default; and each topic module that declares
+    ``check_factors()`` is asked whether a factor its calculations need is missing.
+    """
+    import importlib
+
+    problems = []
+    for path in sorted(DATA_DIR.glob("*.csv")):
+        try:
+            reference_table(path.stem)
+        except ReferenceDataError as exc:
+            problems.append(str(exc))
+    for path in sorted((DATA_DIR / "fields").glob("*.csv")):
+        try:
+            field_table(path.stem)
+        except ReferenceDataError as exc:
+            problems.append(str(exc))
+    for topic in ("inventory", "ports", "cooking", "bikeshare", "urban", "transport"):
+        try:
+            module = importlib.import_module(f"c3lib.{topic}")
+        except ModuleNotFoundError:
+            continue
+        check = getattr(module, "check_factors", None)
+        if check is not None:
+            problems += [f"c3lib/{topic}: {msg}" for msg in check()]
+    return problems
