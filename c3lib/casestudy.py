@@ -148,7 +148,7 @@ def context_table(case: Case) -> pd.DataFrame:
         prof = city.profile
         for key, label in _PROFILE_ROWS.items():
             q = prof.get(key)
-            cell = f"{q.value:,.4g} {q.unit}" + (f" ({q.year})" if q.year else "") if q else "—"
+            cell = f"{format_number(q.value)} {q.unit}" + (f" ({q.year})" if q.year else "") if q else "—"
             rows.setdefault(label, {})[role] = cell
             rows[label][f"{role} quality"] = q.quality if q else "missing"
         density = prof["population"].value / prof["area_km2"].value
