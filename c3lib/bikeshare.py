@@ -1328,7 +1328,17 @@ def metrics(assessments: dict[str, Assessment]) -> pd.DataFrame:
                 add(city, "avoided_emissions", o.avoided.loc["net", pol], "t/yr", scope, pol)
             add(city, "deaths_avoided", o.heat.deaths_avoided, "deaths/yr", scope)
             add(city, "health_benefit_value", o.heat.value, "EUR/yr", scope)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    key = {
+        "stations_needed",
+        "bikes_needed",
+        "annual_trips",
+        "avoided_emissions",
+        "deaths_avoided",
+        "health_benefit_value",
+    }
+    out["headline"] = out["metric"].isin(key) & (out["scope"] == "planned")
+    return out
 
 
 def compare(

@@ -148,7 +148,11 @@ def context_table(case: Case) -> pd.DataFrame:
         prof = city.profile
         for key, label in _PROFILE_ROWS.items():
             q = prof.get(key)
-            cell = f"{format_number(q.value)} {q.unit}" + (f" ({q.year})" if q.year else "") if q else "—"
+            cell = (
+                f"{format_number(q.value)} {q.unit}" + (f" ({q.year})" if q.year else "")
+                if q
+                else "—"
+            )
             rows.setdefault(label, {})[role] = cell
             rows[label][f"{role} quality"] = q.quality if q else "missing"
         density = prof["population"].value / prof["area_km2"].value
@@ -301,6 +305,11 @@ def _metric_records(metrics: pd.DataFrame) -> list[dict]:
     if missing:
         raise C3Error(f"metrics lack column(s) {sorted(missing)}; need {METRIC_COLUMNS}")
     cols = METRIC_COLUMNS + [c for c in _OPTIONAL_METRIC_COLUMNS if c in metrics.columns]
+    headline = (
+        metrics["headline"].astype(object).fillna(False).astype(bool).tolist()
+        if "headline" in metrics.columns
+        else [False] * len(metrics)
+    )
     records = []
     for i, row in enumerate(metrics[cols].to_dict("records")):
         if not _METRIC_NAME.match(str(row["metric"])):
@@ -309,9 +318,10 @@ def _metric_records(metrics: pd.DataFrame) -> list[dict]:
         if not math.isfinite(v):
             raise C3Error(f"metric {row['metric']!r} for {row['city']} is not finite ({v})")
         row["value"] = v
-        records.append(
-            {k: v for k, v in row.items() if not (k in _OPTIONAL_METRIC_COLUMNS and pd.isna(v))}
-        )
+        rec = {k: v for k, v in row.items() if not (k in _OPTIONAL_METRIC_COLUMNS and pd.isna(v))}
+        if headline[i]:
+            rec["headline"] = True
+        records.append(rec)
     return records
 
 
@@ -361,8 +371,9 @@ def format_number(value: float) -> str:
 
 def table_html(df: pd.DataFrame, caption: str = "") -> str:
     """An escaped HTML table with an optional caption."""
-    body = df.to_html(escape=True, na_rep="—", border=0, classes="c3-table",
-                      float_format=format_number)
+    body = df.to_html(
+        escape=True, na_rep="—", border=0, classes="c3-table", float_format=format_number
+    )
     if caption:
         body = body.replace(">", f"><caption>{_esc(caption)}</caption>", 1)
     return body

@@ -1,67 +1,482 @@
-"""Export an executed workbook to a self-contained HTML case study (nbconvert, in-process)."""
+"""Export an executed workbook to a self-contained HTML case study (nbconvert, in-process).
+
+The page is the ``c3`` template (``templates/c3``, extending JupyterLab's ``lab``) plus a
+finishing pass over the rendered HTML. What a reviewer gets:
+
+- **Reviewer edition.** Code is folded under a per-cell "Show code" (``code="fold"``) or
+  left out (``code="hide"``). Cell tags decide the rest: ``remove-cell`` drops a cell,
+  ``remove-input`` its code, ``remove-output`` its outputs.
+- **Summary up front**, built from the record the notebook published
+  (:data:`c3lib.casestudy.RECORD_MIME`): pair and roles (flagged when assumed), headline
+  metrics with units (:func:`headline_metrics`), the status of the action list, and links
+  to the assumptions and sources sections.
+- **Contents** generated from the notebook's headings, each with a unique id.
+- **Figures** numbered (CSS counter) with captions and alt text; a plain image output gets
+  its alt text from its ``text/plain`` or, for matplotlib's bare repr, from its section.
+- **Math** as MathML (``latex2mathml``), rendered by the browser with no script.
+- **Offline and safe.** No script and no request to any host: no MathJax, require.js or
+  widget scripts; images embedded; a Content-Security-Policy that allows only inline
+  styles and ``data:`` images; any ``<script>``, event-handler attribute or remote
+  resource that an output carries is removed.
+- **Provenance footer**: c3lib version, commit, params hash, build time, parameters.
+"""
 
 from __future__ import annotations
 
 import copy
+import html
+import logging
+import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import nbformat
+
+from c3lib.casestudy import RECORD_MIME, format_number
 
 __all__ = [
     "TEMPLATES_DIR",
     "TEMPLATE_NAME",
     "WIDGET_MIME",
+    "CASE_STUDY_CSP",
+    "HEADLINE_ROWS",
     "html_exporter",
+    "tex_to_mathml",
+    "find_record",
+    "metric_rows",
+    "headline_metrics",
+    "summary_context",
     "prepare",
+    "finish_page",
     "export_html",
 ]
+
+log = logging.getLogger("c3lib")
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE_NAME = "c3"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+#: A case study runs no script and loads nothing: inline styles and data: images only.
+CASE_STUDY_CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    "script-src 'none'; base-uri 'none'; form-action 'none'"
+)
+#: At most this many rows in a summary's headline table.
+HEADLINE_ROWS = 8
+CODE_MODES = ("fold", "hide")
+
+_IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
+_DROPPED_MIMES = (WIDGET_MIME, "application/javascript")
+# matplotlib's and IPython's bare reprs ("<Figure size 640x480 with 1 Axes>") say nothing
+_BARE_REPR = re.compile(r"^<.*>$", re.S)
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+_STEP_LABEL = {"done": "done", "in-progress": "in progress", "not-started": "not started"}
+_REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:|//)", re.I)
+_SAFE_SCHEMES = ("data:", "#")
+_EMBED_TAGS = ("script", "iframe", "object", "embed", "frame", "frameset", "applet", "base")
+_SRC_ATTRS = ("src", "srcset", "poster", "data", "background")
+
+
+# --- Math -----------------------------------------------------------------------------
+
+
+def tex_to_mathml(tex: str, display: bool = False) -> str:
+    """MathML for a TeX formula, with the TeX as ``alttext``; escaped TeX when it cannot convert.
+
+    Browsers render MathML natively, so the page needs no MathJax.
+    """
+    tex = " ".join(tex.split())
+    try:
+        from latex2mathml.converter import convert
+    except ImportError:  # optional: without it the formula shows as TeX
+        convert = None
+    if convert is not None:
+        try:
+            mathml = convert(tex, display="block" if display else "inline")
+        except Exception as exc:  # noqa: BLE001 - any TeX it cannot read falls back to text
+            log.warning("could not convert TeX %r to MathML: %s", tex, exc)
+        else:
+            return mathml.replace("<math ", f'<math alttext="{html.escape(tex)}" ', 1)
+    cls = "c3-tex c3-tex-block" if display else "c3-tex"
+    return f'<code class="{cls}">{html.escape(tex)}</code>'
+
+
+def _renderer_class():
+    from nbconvert.filters.markdown_mistune import IPythonRenderer
+
+    class MathMLRenderer(IPythonRenderer):
+        """nbconvert's Markdown renderer, with math as MathML instead of text for MathJax."""
+
+        def block_math(self, body: str) -> str:
+            return tex_to_mathml(body, display=True)
+
+        def inline_math(self, body: str) -> str:
+            return tex_to_mathml(body)
+
+        def latex_environment(self, name: str, body: str) -> str:
+            return tex_to_mathml(f"\\begin{{{name}}}{body}\\end{{{name}}}", display=True)
+
+    return MathMLRenderer
 
 
 @cache
-def html_exporter():
-    """One configured ``HTMLExporter`` per process (template lookup is the slow part)."""
-    from nbconvert import HTMLExporter
+def html_exporter(code: str = "fold"):
+    """One configured exporter per process and code mode (template lookup is the slow part).
 
-    return HTMLExporter(
+    Parameters
+    ----------
+    code : {"fold", "hide"}
+        ``fold``: every code cell under its own "Show code"; ``hide``: no code at all.
+    """
+    if code not in CODE_MODES:
+        raise ValueError(f"code must be one of {CODE_MODES}, not {code!r}")
+    from jinja2 import pass_context
+    from nbconvert import HTMLExporter
+    from nbconvert.filters.markdown_mistune import MarkdownWithMath
+    from traitlets.config import Config
+
+    renderer_class = _renderer_class()
+
+    class CaseStudyExporter(HTMLExporter):
+        @pass_context
+        def markdown2html(self, context, source):
+            cell = context.get("cell", {})
+            renderer = renderer_class(
+                escape=False,
+                attachments=cell.get("attachments", {}),
+                embed_images=self.embed_images,
+                path=context.get("resources", {}).get("metadata", {}).get("path", ""),
+                anchor_link_text=self.anchor_link_text,
+                exclude_anchor_links=self.exclude_anchor_links,
+                **self.lexer_options,
+            )
+            return MarkdownWithMath(renderer=renderer).render(source)
+
+    config = Config()
+    config.TagRemovePreprocessor.enabled = True
+    config.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}
+    config.TagRemovePreprocessor.remove_input_tags = {"remove-input"}
+    config.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output"}
+    return CaseStudyExporter(
+        config=config,
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         embed_images=True,
+        exclude_anchor_links=True,  # finish_page gives every heading a unique id
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_input=code == "hide",
     )
+
+
+# --- The record and its summary -------------------------------------------------------
+
+
+def find_record(nb: nbformat.NotebookNode) -> dict | None:
+    """The record the notebook published with :func:`c3lib.casestudy.publish` (the last one)."""
+    for cell in reversed(nb.cells):
+        for out in reversed(cell.get("outputs", [])):
+            data = out.get("data", {})
+            if RECORD_MIME in data:
+                return copy.deepcopy(dict(data[RECORD_MIME]))
+    return None
+
+
+def _metric_label(metric: str, pollutant: str, scope: str) -> str:
+    label = str(metric).replace("_", " ").capitalize()
+    if pollutant:
+        label += f", {pollutant}"
+    if scope:
+        label += f" ({scope})"
+    return label
+
+
+def metric_rows(record: dict) -> list[dict]:
+    """The record's metrics side by side: one row per metric, pollutant, scope and unit.
+
+    Returns
+    -------
+    list of dict
+        In the order the workbook recorded them, each with ``metric``, ``pollutant``,
+        ``scope``, ``unit``, ``label`` (for display) and ``values``: value by role
+        (``mentor``, ``learning``; ``pair`` for pair-level metrics; a city id that is
+        neither keeps its id).
+    """
+    role_of = {c.get("id"): role for role, c in record.get("cities", {}).items()}
+    rows: dict[tuple, dict] = {}
+    for m in record.get("metrics", []):
+        key = (m["metric"], m.get("pollutant") or "", m.get("scope") or "", m.get("unit", ""))
+        row = rows.setdefault(
+            key,
+            {
+                "metric": key[0],
+                "pollutant": key[1],
+                "scope": key[2],
+                "unit": key[3],
+                "label": _metric_label(*key[:3]),
+                "values": {},
+                "headline": False,
+            },
+        )
+        row["values"][role_of.get(m["city"], m["city"])] = m["value"]
+        row["headline"] = row["headline"] or bool(m.get("headline"))
+    return list(rows.values())
+
+
+def headline_metrics(record: dict, limit: int = HEADLINE_ROWS) -> list[dict]:
+    """The handful of :func:`metric_rows` a summary shows.
+
+    The rows the workbook flags ``headline``; failing that, those with scope ``total``;
+    failing that, the first rows it records. At most ``limit`` rows.
+    """
+    rows = metric_rows(record)
+    flagged = [r for r in rows if r["headline"]]
+    totals = [r for r in rows if r["scope"] == "total"]
+    return (flagged or totals or rows)[:limit]
+
+
+def _formatted(rows: list[dict]) -> list[dict]:
+    return [
+        {**r, "shown": {role: format_number(float(v)) for role, v in r["values"].items()}}
+        for r in rows
+    ]
+
+
+def summary_context(record: dict | None, provenance: dict | None = None) -> dict:
+    """What the template's summary and footer show, from a run record (pure).
+
+    Values are plain text; the template escapes every one of them.
+    """
+    provenance = dict(provenance or (record or {}).get("provenance") or {})
+    footer = {
+        "provenance": provenance,
+        "commit_short": (provenance.get("git_commit") or "")[:12],
+        "parameters": sorted((provenance.get("parameters") or {}).items()),
+    }
+    if not record:
+        return {"record": False, **footer}
+    steps = [
+        {**s, "status_label": _STEP_LABEL.get(s.get("status"), s.get("status", ""))}
+        for s in record.get("steps", [])
+    ]
+    counts = {k: sum(s.get("status") == k for s in steps) for k in _STEP_LABEL}
+    rows = metric_rows(record)
+    headline = headline_metrics(record)
+    extra_roles = sorted(
+        {role for r in rows for role in r["values"]} - {"mentor", "learning"},
+        key=lambda r: (r != "pair", r),
+    )
+    assumptions = record.get("assumptions", [])
+    return {
+        "record": True,
+        "title": record.get("title", record.get("action", "")),
+        "action": record.get("action", ""),
+        "pair": record.get("pair", ""),
+        "pair_name": record.get("pair_name", record.get("pair", "")),
+        "cities": record.get("cities", {}),
+        "roles_assumed": record.get("roles_basis") == "assumed",
+        "focus": bool(record.get("focus")),
+        "steps": steps,
+        "steps_done": counts["done"],
+        "steps_in_progress": counts["in-progress"],
+        "steps_not_started": counts["not-started"],
+        "headline": _formatted(headline),
+        "metrics": _formatted(rows),
+        "n_metrics": len(rows),
+        "columns": ["mentor", "learning", *extra_roles],
+        "n_assumptions": len(assumptions),
+        "n_pair_assumptions": sum(a.get("city") == "pair" for a in assumptions),
+        "n_sources": len(record.get("sources", [])),
+        **footer,
+    }
+
+
+# --- Preparing the notebook -----------------------------------------------------------
+
+
+def _headings(source: str) -> list[str]:
+    """ATX headings of a Markdown cell, outside fenced code."""
+    text = re.sub(r"^(```|~~~).*?^\1", "", source, flags=re.S | re.M)
+    return [m.group(2).strip() for m in _HEADING.finditer(text)]
+
+
+def _image_alt(out: dict, section: str) -> str:
+    text = out.get("data", {}).get("text/plain", "")
+    text = "".join(text) if isinstance(text, list) else str(text)
+    alt = out.get("metadata", {}).get("alt") or (
+        text.strip() if text.strip() and not _BARE_REPR.match(text.strip()) else ""
+    )
+    if alt:
+        return alt
+    where = f" in the section “{section}”" if section else ""
+    return f"Chart{where} (the workbook gives no text description of it)"
 
 
 def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` ready for a static page.
 
-    Widget views are dropped from outputs (each explorer carries a static HTML
-    rendering in the same output) and the saved widget state is removed, so the page
-    needs no widget scripts.
+    - widget views and saved widget state go (each explorer carries a static HTML
+      rendering in the same output), and so do JavaScript outputs: the page runs no script;
+    - every image output gets alt text (``metadata.c3_alt``);
+    - the title cell (the first Markdown cell that opens with a level-1 heading) is marked
+      for the summary to follow it, and the record's title becomes the page title.
     """
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
+    section, title_cell = "", None
     for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            heads = _headings(cell.source)
+            if title_cell is None and cell.source.lstrip().startswith("# ") and heads:
+                title_cell = cell
+            section = heads[-1] if heads else section
+            continue
         for out in cell.get("outputs", []):
             data = out.get("data")
-            if data and WIDGET_MIME in data:
-                del data[WIDGET_MIME]
+            if not data:
+                continue
+            for mime in _DROPPED_MIMES:
+                data.pop(mime, None)
+            if any(m in data for m in _IMAGE_MIMES):
+                out.setdefault("metadata", {})["c3_alt"] = _image_alt(out, section)
+    if title_cell is not None:
+        title_cell.metadata.setdefault("c3", {})["summary_after"] = True
+    record = find_record(nb)
+    if record and record.get("title"):
+        nb.metadata["title"] = f"{record['title']}: {record.get('pair_name', '')}".strip(": ")
     return nb
 
 
-def export_html(nb: nbformat.NotebookNode, provenance: dict | None = None) -> str:
-    """Render an executed notebook as one HTML page.
+# --- Finishing the page ---------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+def _remove_active_content(soup) -> int:
+    """Drop scripts, event handlers, ``javascript:`` links and anything loaded from elsewhere."""
+    removed = 0
+    for tag in soup.find_all(_EMBED_TAGS):
+        tag.decompose()
+        removed += 1
+    for tag in soup.find_all("link"):
+        if "icon" not in (tag.get("rel") or []) or not str(tag.get("href", "")).startswith("data:"):
+            tag.decompose()
+            removed += 1
+    for tag in soup.find_all(True):
+        for attr in list(tag.attrs):
+            value = tag.attrs[attr]
+            value = " ".join(value) if isinstance(value, list) else str(value)
+            if attr.lower().startswith("on"):
+                del tag.attrs[attr]
+                removed += 1
+            elif attr.lower() in ("href", "xlink:href") and value.strip().lower().startswith(
+                ("javascript:", "vbscript:")
+            ):
+                del tag.attrs[attr]
+                removed += 1
+            elif (
+                attr.lower() in _SRC_ATTRS
+                and _REMOTE.match(value)
+                and not value.strip().startswith(_SAFE_SCHEMES)
+            ):
+                del tag.attrs[attr]
+                tag["data-c3-removed"] = "remote resource removed: the page is offline"
+                removed += 1
+    for style in soup.find_all("style"):
+        css = style.string or ""
+        cleaned = re.sub(r"@import[^;]*;", "", css)
+        cleaned = re.sub(r"url\(\s*(['\"]?)(?!data:)[^)]*\1\s*\)", "none", cleaned)
+        if cleaned != css:
+            style.string = cleaned
+            removed += 1
+    return removed
+
+
+def _outline(soup) -> None:
+    """Unique ids for the headings in ``<main>``, the table of contents, the summary links."""
+    main = soup.find("main")
+    if main is None:
+        return
+    headings = ["h1", "h2", "h3", "h4", "h5", "h6"]
+    used = {t["id"] for t in soup.find_all(id=True) if t.name not in headings}
+    entries = []
+    for h in main.find_all(headings):
+        text = " ".join(h.get_text(" ", strip=True).split())
+        hid = h.get("id") or _slug(text)
+        base, n = hid, 2
+        while hid in used:
+            hid, n = f"{base}-{n}", n + 1
+        used.add(hid)
+        h["id"] = hid
+        if h.name in ("h2", "h3") and text:
+            entries.append((int(h.name[1]), text, hid, h.find_parent(class_="c3-summary")))
+    toc = soup.find("ol", class_="c3-toc-list")
+    if toc is not None:
+        parent_li = None
+        for level, text, hid, _ in entries:
+            li = soup.new_tag("li")
+            a = soup.new_tag("a", href=f"#{hid}")
+            a.string = text
+            li.append(a)
+            if level == 3 and parent_li is not None:
+                sub = parent_li.find("ol")
+                if sub is None:
+                    sub = soup.new_tag("ol")
+                    parent_li.append(sub)
+                sub.append(li)
+            else:
+                toc.append(li)
+                parent_li = li
+    # the summary's links go to the notebook's own sections, never to the summary itself
+    by_text = {text.lower(): hid for _, text, hid, in_summary in entries if in_summary is None}
+    for a in soup.find_all("a", attrs={"data-c3-section": True}):
+        want = a["data-c3-section"].lower()
+        hit = next((hid for t, hid in by_text.items() if t.startswith(want)), None)
+        del a["data-c3-section"]
+        if hit:
+            a["href"] = f"#{hit}"
+        else:
+            a.unwrap()
+
+
+def finish_page(page: str) -> str:
+    """The finishing pass over a rendered case study (see module docstring)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, features="html.parser")
+    removed = _remove_active_content(soup)
+    if removed:
+        log.warning("removed %d script(s), handler(s) or remote resource(s) from the page", removed)
+    _outline(soup)
+    for img in soup.find_all("img"):
+        if not img.get("alt", "").strip():
+            img["alt"] = "Image (the workbook gives no text description of it)"
+    return str(soup)
+
+
+def export_html(
+    nb: nbformat.NotebookNode, provenance: dict | None = None, code: str = "fold"
+) -> str:
+    """Render an executed notebook as one self-contained HTML case study.
 
     Parameters
     ----------
     nb : nbformat.NotebookNode
-        The executed notebook.
+        The executed notebook; its published record (if any) feeds the summary.
     provenance : dict, optional
         Shown in the page footer (c3lib version, commit, params hash, build time).
+    code : {"fold", "hide"}
+        Fold each code cell under "Show code", or leave code out.
     """
-    body, _ = html_exporter().from_notebook_node(
-        prepare(nb), resources={"c3_provenance": provenance or {}}
+    record = find_record(nb)
+    context: dict[str, Any] = summary_context(record, provenance)
+    context["csp"] = CASE_STUDY_CSP
+    ready = prepare(nb)
+    context["summary_at_top"] = record is not None and not any(
+        c.metadata.get("c3", {}).get("summary_after") for c in ready.cells
     )
-    return body
+    body, _ = html_exporter(code).from_notebook_node(ready, resources={"c3": context})
+    return finish_page(body)

@@ -1500,7 +1500,11 @@ def port_metrics(
                     "scope": r.measure,
                 }
             )
-    return pd.DataFrame(rows, columns=["city", "metric", "value", "unit", "pollutant", "scope"])
+    out = pd.DataFrame(rows, columns=["city", "metric", "value", "unit", "pollutant", "scope"])
+    out["headline"] = (out["metric"] == "total_emissions") | (
+        (out["metric"] == "measure_reduction") & (out["scope"] == "combined")
+    )
+    return out
 
 
 def port_label(port: Port) -> str:

@@ -1,20 +1,120 @@
-"""The case-study site: ``outputs/index.html`` linking every case study, with each run's status."""
+"""The case-study site: ``outputs/index.html`` and one comparison page per action.
+
+- ``index.html`` lists every case study grouped by pair, with its status (built, failed —
+  with the error and the last good build — or not built), filters by pair, action and
+  status (a few lines of inline script; without script every row shows), the pair ×
+  action progress grid from each pair's params, and links to the comparison pages.
+- ``compare/<action>.html`` sets the headline metrics of every pair's run side by side,
+  read from the ``<pair>/<action>.json`` records
+  (:func:`c3lib.export.headline_metrics`).
+
+Every page is one file with its styles inline that loads nothing and works from
+``file://``. Every value from params or a record is HTML-escaped; a Content-Security-Policy
+lets only the index's own script run.
+"""
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import hashlib
 import html
 from pathlib import Path
 
+from c3lib.casestudy import format_number
+from c3lib.export import TEMPLATE_NAME, TEMPLATES_DIR, headline_metrics, metric_rows
 from c3lib.params import Catalog
 from c3lib.pipeline import atomic_write, read_status
 
-__all__ = ["index_html", "write_index", "progress_grid"]
+__all__ = [
+    "STATUS_LABELS",
+    "progress_grid",
+    "collect_states",
+    "index_html",
+    "compare_html",
+    "write_index",
+]
 
-_STATUS_LABEL = {"ok": "built", "failed": "failed", "missing": "not built"}
+#: Run status → what the site calls it.
+STATUS_LABELS = {"ok": "built", "failed": "failed", "missing": "not built"}
+COMPARE_DIR = "compare"
+
+_STATIC = TEMPLATES_DIR / TEMPLATE_NAME / "static"
+
+FILTER_SCRIPT = """\
+(function () {
+  var form = document.getElementById("c3-filters");
+  var count = document.getElementById("c3-filter-count");
+  var rows = Array.prototype.slice.call(document.querySelectorAll("tr.c3-run"));
+  var sections = document.querySelectorAll("section.c3-pair");
+  function apply() {
+    var want = {pair: form.elements.pair.value, action: form.elements.action.value,
+                status: form.elements.status.value};
+    var shown = 0;
+    rows.forEach(function (row) {
+      var ok = ["pair", "action", "status"].every(function (k) {
+        return !want[k] || row.getAttribute("data-" + k) === want[k];
+      });
+      row.hidden = !ok;
+      if (ok) { shown += 1; }
+    });
+    Array.prototype.forEach.call(sections, function (section) {
+      section.hidden = !section.querySelector("tr.c3-run:not([hidden])");
+    });
+    count.textContent = "Showing " + shown + " of " + rows.length + " case studies.";
+  }
+  form.addEventListener("change", apply);
+  form.addEventListener("reset", function () { window.setTimeout(apply, 0); });
+  form.addEventListener("submit", function (event) { event.preventDefault(); });
+  form.hidden = false;
+  apply();
+})();
+"""
 
 
 def _esc(value) -> str:
     return html.escape(str(value), quote=True)
+
+
+def _csp(script: str | None = None) -> str:
+    """No request to anywhere; only inline styles, data: images and, if given, this script."""
+    if script is None:
+        scripts = "'none'"
+    else:
+        digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+        scripts = f"'sha256-{digest}'"
+    return (
+        f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src {scripts}; "
+        "base-uri 'none'; form-action 'none'"
+    )
+
+
+def _page(title: str, body: str, script: str | None = None) -> str:
+    css = (_STATIC / "base.css").read_text(encoding="utf-8")
+    css += (_STATIC / "site.css").read_text(encoding="utf-8")
+    js = f"\n<script>{script}</script>" if script else ""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<meta http-equiv="Content-Security-Policy" content="{_esc(_csp(script))}">
+<link rel="icon" href="data:,">
+<title>{_esc(title)}</title>
+<style>
+{css}</style>
+</head>
+<body class="c3-site">
+<a class="c3-skip" href="#c3-main">Skip to the content</a>
+{body}{js}
+</body>
+</html>
+"""
+
+
+def _built_at(state: dict) -> str:
+    prov = (state.get("record") or {}).get("provenance") or {}
+    return str(prov.get("built_at") or "")
 
 
 def progress_grid(catalog: Catalog) -> list[dict]:
@@ -39,73 +139,290 @@ def progress_grid(catalog: Catalog) -> list[dict]:
     return rows
 
 
-def index_html(catalog: Catalog, out_dir: str | Path) -> str:
-    """The index page: every case study grouped by pair, with status and action-list progress."""
+def collect_states(catalog: Catalog, out_dir: str | Path) -> dict[tuple[str, str], dict]:
+    """:func:`c3lib.pipeline.read_status` of every pair × action, keyed by (pair, action)."""
+    return {(p, a): read_status(out_dir, p, a) for p in catalog.pairs for a in catalog.actions}
+
+
+def _progress_text(g: dict) -> str:
+    text = f"{g['done']} of {g['steps']} steps done"
+    if g["in_progress"]:
+        text += f", {g['in_progress']} in progress"
+    return text
+
+
+def _bar(g: dict) -> str:
+    done = 100 * g["done"] / g["steps"] if g["steps"] else 0
+    doing = 100 * g["in_progress"] / g["steps"] if g["steps"] else 0
+    return (
+        '<span class="c3-bar" aria-hidden="true">'
+        f'<span class="c3-bar-done" style="width:{done:.0f}%"></span>'
+        f'<span class="c3-bar-doing" style="width:{doing:.0f}%"></span></span>'
+    )
+
+
+def _run_row(catalog: Catalog, pair, action, state: dict, g: dict) -> str:
+    status = state["status"]
+    link = _esc(action.title)
+    if state["record"] is not None:
+        link = f'<a href="{_esc(pair.id)}/{_esc(action.id)}.html">{link}</a>'
+    detail = ""
+    if state["error"] is not None:
+        err = state["error"]
+        detail = f'<br><span class="c3-error">{_esc(err.get("error", ""))}</span>'
+        if err.get("failed_cell") is not None:
+            detail += f" (cell {_esc(err['failed_cell'])})"
+        if err.get("executed_notebook"):
+            detail += (
+                f' <a href="{_esc(pair.id)}/{_esc(err["executed_notebook"])}">failed notebook</a>'
+            )
+        if state["record"] is not None:
+            detail += " — showing the last good build"
+    focus = ' <span class="c3-badge c3-focus">focus</span>' if g["focus"] else ""
+    built = _built_at(state)
+    return (
+        f'<tr class="c3-run c3-status-{_esc(status)}" data-pair="{_esc(pair.id)}" '
+        f'data-action="{_esc(action.id)}" data-status="{_esc(status)}">'
+        f'<th scope="row">{link}{focus}</th>'
+        f'<td><span class="c3-badge c3-status">{_esc(STATUS_LABELS[status])}</span>{detail}</td>'
+        f"<td>{_bar(g)} {_esc(_progress_text(g))}</td>"
+        f'<td><span class="c3-muted">{_esc(built[:16].replace("T", " ")) or "—"}</span></td>'
+        "</tr>"
+    )
+
+
+def _roles_text(catalog: Catalog, pair, note: bool = True) -> str:
+    mentor, learning = catalog.cities[pair.mentor], catalog.cities[pair.learning]
+    text = (
+        f"Mentor <strong>{_esc(mentor.name)}</strong> ({_esc(mentor.country)}), learning city "
+        f"<strong>{_esc(learning.name)}</strong> ({_esc(learning.country)})."
+    )
+    if pair.roles_basis == "assumed":
+        text += ' <span class="c3-badge c3-assumed">roles assumed</span>'
+        if note:
+            text += f" {_esc(pair.roles_note)}"
+    return text
+
+
+def _select(name: str, label: str, options: list[tuple[str, str]]) -> str:
+    opts = "".join(f'<option value="{_esc(v)}">{_esc(t)}</option>' for v, t in options)
+    return (
+        f'<label>{_esc(label)} <select name="{_esc(name)}">'
+        f'<option value="">All</option>{opts}</select></label>'
+    )
+
+
+def index_html(
+    catalog: Catalog, out_dir: str | Path, states: dict[tuple[str, str], dict] | None = None
+) -> str:
+    """The index page (see module docstring)."""
+    states = states if states is not None else collect_states(catalog, out_dir)
     grid = {(r["pair"], r["action"]): r for r in progress_grid(catalog)}
+    counts = {k: sum(s["status"] == k for s in states.values()) for k in STATUS_LABELS}
+
     sections = []
     for pair in catalog.pairs.values():
-        mentor, learning = catalog.cities[pair.mentor], catalog.cities[pair.learning]
-        roles = f"mentor {_esc(mentor.name)}, learning city {_esc(learning.name)}"
-        if pair.roles_basis == "assumed":
-            roles += ' <span class="c3-assumed">roles assumed</span>'
-        items = []
-        for action in catalog.actions.values():
-            state = read_status(out_dir, pair.id, action.id)
-            g = grid[(pair.id, action.id)]
-            status = state["status"]
-            link = _esc(action.title)
-            if state["record"] is not None:
-                link = f'<a href="{_esc(pair.id)}/{_esc(action.id)}.html">{link}</a>'
-            detail = ""
-            if state["error"] is not None:
-                err = state["error"]
-                detail = f' <span class="c3-error">{_esc(err.get("error", ""))}</span>'
-                if err.get("executed_notebook"):
-                    detail += (
-                        f' (<a href="{_esc(pair.id)}/{_esc(err["executed_notebook"])}">'
-                        f"failed notebook</a>)"
-                    )
-                if state["record"] is not None:
-                    detail += " — showing the last good build"
-            focus = ' <span class="c3-focus">focus</span>' if g["focus"] else ""
-            items.append(
-                f'<tr class="c3-run c3-status-{_esc(status)}" data-pair="{_esc(pair.id)}" '
-                f'data-action="{_esc(action.id)}" data-status="{_esc(status)}">'
-                f"<td>{link}{focus}</td><td>{_esc(_STATUS_LABEL[status])}{detail}</td>"
-                f"<td>{g['done']} done, {g['in_progress']} in progress of {g['steps']} steps"
-                f"</td></tr>"
-            )
-        sections.append(
-            f'<section id="{_esc(pair.id)}"><h2>{_esc(pair.name)}</h2><p>{roles}</p>'
-            f'<table class="c3-table"><thead><tr><th scope="col">Case study</th>'
-            f'<th scope="col">Status</th><th scope="col">Action list</th></tr></thead>'
-            f"<tbody>{''.join(items)}</tbody></table></section>"
+        rows = "".join(
+            _run_row(catalog, pair, a, states[(pair.id, a.id)], grid[(pair.id, a.id)])
+            for a in catalog.actions.values()
         )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"/>
-<meta name="viewport" content="width=device-width, initial-scale=1.0"/>
-<title>C3 Workbooks: case studies</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 1000px; margin: 0 auto; padding: 1rem; }}
-table.c3-table {{ border-collapse: collapse; width: 100%; }}
-table.c3-table th, table.c3-table td {{ text-align: left; border-bottom: 1px solid #ddd;
-  padding: 0.3rem; }}
-.c3-assumed, .c3-focus {{ background: #fff3cd; color: #5c4400; padding: 0 0.3em;
-  border-radius: 3px; font-size: 0.85em; }}
-.c3-focus {{ background: #d1e7dd; color: #0f5132; }}
-.c3-status-failed td {{ color: #8a1c1c; }}
-</style></head>
-<body><main>
+        sections.append(
+            f'<section class="c3-pair" id="pair-{_esc(pair.id)}" '
+            f'aria-labelledby="pair-{_esc(pair.id)}-title">'
+            f'<h3 id="pair-{_esc(pair.id)}-title">{_esc(pair.name)}</h3>'
+            f"<p>{_roles_text(catalog, pair)}</p>"
+            f'<div class="c3-scroll" tabindex="0" role="region" '
+            f'aria-label="Case studies of {_esc(pair.name)}">'
+            f'<table class="c3-table c3-runs"><thead><tr><th scope="col">Case study</th>'
+            f'<th scope="col">Status</th><th scope="col">Action list</th>'
+            f'<th scope="col">Built (UTC)</th></tr></thead><tbody>{rows}</tbody></table></div>'
+            "</section>"
+        )
+
+    head = "".join(f'<th scope="col">{_esc(a.title)}</th>' for a in catalog.actions.values())
+    grid_rows = []
+    for pair in catalog.pairs.values():
+        cells = []
+        for a in catalog.actions.values():
+            g = grid[(pair.id, a.id)]
+            focus = ' <span class="c3-badge c3-focus">focus</span>' if g["focus"] else ""
+            cells.append(f"<td>{_bar(g)} {_esc(_progress_text(g))}{focus}</td>")
+        grid_rows.append(f'<tr><th scope="row">{_esc(pair.name)}</th>{"".join(cells)}</tr>')
+
+    compare_items = []
+    for a in catalog.actions.values():
+        built = sum(states[(p, a.id)]["record"] is not None for p in catalog.pairs)
+        compare_items.append(
+            f'<li><a href="{COMPARE_DIR}/{_esc(a.id)}.html">{_esc(a.title)}</a> '
+            f'<span class="c3-muted">({built} of {len(catalog.pairs)} pairs built)</span></li>'
+        )
+
+    filters = (
+        '<form id="c3-filters" class="c3-filters c3-no-print" hidden '
+        'aria-label="Filter the case studies">'
+        + _select("pair", "Pair", [(p.id, p.name) for p in catalog.pairs.values()])
+        + _select("action", "Action", [(a.id, a.title) for a in catalog.actions.values()])
+        + _select("status", "Status", list(STATUS_LABELS.items()))
+        + '<button type="reset">Show all</button>'
+        '<p id="c3-filter-count" role="status" aria-live="polite"></p></form>'
+    )
+    total = len(states)
+    body = f"""<header class="c3-site-header">
 <h1>C3 Workbooks: case studies</h1>
 <p>Clean Air Asia's City-to-City Cooperation (C3) programme pairs a mentor city with a learning
-city. Each case study is one action item worked through for one pair.</p>
+city. Each case study is one action item worked through for one pair, from the pair's params;
+every figure carries its source or is flagged as assumed.</p>
+<p>{total} case studies: {counts["ok"]} built, {counts["failed"]} failed,
+{counts["missing"]} not built.</p>
+<nav aria-label="On this page" class="c3-no-print"><a href="#case-studies">Case studies</a> ·
+<a href="#progress">Action-list progress</a> · <a href="#compare">Compare pairs</a></nav>
+</header>
+<main id="c3-main">
+<section id="case-studies" aria-labelledby="case-studies-title">
+<h2 id="case-studies-title">Case studies</h2>
+{filters}
 {"".join(sections)}
-</main></body></html>
-"""
+</section>
+<section id="progress" aria-labelledby="progress-title">
+<h2 id="progress-title">Action-list progress</h2>
+<p>Steps of each action list done and in progress, as recorded in each pair's params
+(<code>params/pairs/&lt;pair&gt;.yaml</code>); the pair's focus actions are marked.</p>
+<div class="c3-scroll" tabindex="0" role="region" aria-label="Action-list progress grid">
+<table class="c3-table c3-grid"><caption>Pair × action progress</caption>
+<thead><tr><th scope="col">Pair</th>{head}</tr></thead>
+<tbody>{"".join(grid_rows)}</tbody></table></div>
+</section>
+<section id="compare" aria-labelledby="compare-title">
+<h2 id="compare-title">Compare pairs</h2>
+<p>One page per action with every pair's headline results side by side.</p>
+<ul>{"".join(compare_items)}</ul>
+</section>
+</main>
+<footer class="c3-site-footer"><p>Generated by C3 Workbooks on
+{_esc(dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))}. Every page works offline,
+straight from the folder.</p></footer>"""
+    return _page("C3 Workbooks: case studies", body, FILTER_SCRIPT)
+
+
+def _key(row: dict) -> tuple:
+    return (row["metric"], row["pollutant"], row["scope"], row["unit"])
+
+
+def compare_html(catalog: Catalog, action_id: str, states: dict[tuple[str, str], dict]) -> str:
+    """The comparison page of one action: every built pair's headline metrics side by side."""
+    action = catalog.actions[action_id]
+    built = [
+        (pair, states[(pair.id, action_id)]["record"])
+        for pair in catalog.pairs.values()
+        if states[(pair.id, action_id)]["record"] is not None
+    ]
+    missing = [p for p in catalog.pairs.values() if states[(p.id, action_id)]["record"] is None]
+    keys: dict[tuple, dict] = {}
+    values: dict[str, dict[tuple, dict]] = {}
+    for pair, record in built:
+        values[pair.id] = {_key(r): r["values"] for r in metric_rows(record)}
+        for r in headline_metrics(record):
+            keys.setdefault(_key(r), r)
+    roles = ["mentor", "learning"]
+    if any("pair" in v for pv in values.values() for v in pv.values()):
+        roles.append("pair")
+
+    parts = [
+        f'<header class="c3-site-header"><p class="c3-no-print"><a href="../index.html">'
+        f"All case studies</a></p><h1>{_esc(action.title)}: the pairs side by side</h1>"
+        f"<p>Headline results of every pair's case study, read from the run records "
+        f"(<code>&lt;pair&gt;/{_esc(action.id)}.json</code>). Each pair runs the same "
+        f"workbook on its own cities' data; values flagged as assumed in a case study are "
+        f"assumed here too, so read them with that case study's assumptions table.</p>"
+        "</header>",
+        '<main id="c3-main">',
+    ]
+    if not built:
+        parts.append("<p>No pair has a built case study for this action yet.</p>")
+    else:
+        top = "".join(
+            f'<th scope="colgroup" colspan="{len(roles)}">'
+            f'<a href="../{_esc(p.id)}/{_esc(action.id)}.html">{_esc(p.name)}</a></th>'
+            for p, _ in built
+        )
+        sub = []
+        for _, record in built:
+            for role in roles:
+                city = (record.get("cities") or {}).get(role) or {}
+                name = city.get("name", role.capitalize())
+                extra = f' <span class="c3-role">{_esc(role)}</span>' if city else ""
+                sub.append(f'<th scope="col" class="c3-num">{_esc(name)}{extra}</th>')
+        body_rows = []
+        for key, row in keys.items():
+            tds = []
+            for pair, _ in built:
+                got = values[pair.id].get(key, {})
+                for role in roles:
+                    v = got.get(role)
+                    tds.append(
+                        f'<td class="c3-num">{_esc(format_number(float(v)))}</td>'
+                        if v is not None
+                        else '<td class="c3-num c3-muted">—</td>'
+                    )
+            body_rows.append(
+                f'<tr><th scope="row">{_esc(row["label"])}</th><td>{_esc(row["unit"])}</td>'
+                f"{''.join(tds)}</tr>"
+            )
+        parts.append(
+            '<section aria-labelledby="headline-title"><h2 id="headline-title">Headline results'
+            "</h2>"
+            '<div class="c3-scroll" tabindex="0" role="region" '
+            'aria-label="Table of headline results by pair">'
+            f'<table class="c3-table c3-compare"><caption>{_esc(action.title)}: headline results '
+            f"by pair and city (— where a pair's run did not record the metric)</caption>"
+            '<thead><tr><th scope="col" rowspan="2">Result</th>'
+            f'<th scope="col" rowspan="2">Unit</th>{top}</tr><tr>{"".join(sub)}</tr></thead>'
+            f"<tbody>{''.join(body_rows)}</tbody></table></div></section>"
+        )
+        runs = []
+        for pair, record in built:
+            steps = record.get("steps", [])
+            done = sum(s.get("status") == "done" for s in steps)
+            focus = ' <span class="c3-badge c3-focus">focus</span>' if record.get("focus") else ""
+            state = states[(pair.id, action_id)]
+            failed = (
+                ' <span class="c3-error">(latest run failed; this is the last good build)</span>'
+                if state["error"] is not None
+                else ""
+            )
+            runs.append(
+                f'<tr><th scope="row"><a href="../{_esc(pair.id)}/{_esc(action.id)}.html">'
+                f"{_esc(record.get('pair_name', pair.name))}</a>{focus}{failed}</th>"
+                f"<td>{_roles_text(catalog, pair, note=False)}</td>"
+                f"<td>{done} of {len(steps)} steps done</td>"
+                f"<td>{len(record.get('assumptions', []))}</td>"
+                f'<td><span class="c3-muted">{_esc(_built_at(state)[:16].replace("T", " "))}'
+                "</span></td></tr>"
+            )
+        parts.append(
+            '<section aria-labelledby="runs-title"><h2 id="runs-title">The case studies</h2>'
+            '<div class="c3-scroll" tabindex="0" role="region" '
+            'aria-label="Table of the case studies">'
+            '<table class="c3-table"><thead><tr><th scope="col">Pair</th>'
+            '<th scope="col">Cities</th><th scope="col">Action list</th>'
+            '<th scope="col">Assumptions</th><th scope="col">Built (UTC)</th></tr></thead>'
+            f"<tbody>{''.join(runs)}</tbody></table></div></section>"
+        )
+    if missing:
+        names = ", ".join(_esc(p.name) for p in missing)
+        parts.append(f"<p>Not built for this action: {names}.</p>")
+    parts.append("</main>")
+    return _page(f"{action.title}: pairs compared · C3 Workbooks", "\n".join(parts))
 
 
 def write_index(catalog: Catalog, out_dir: str | Path) -> Path:
-    """Write ``<out_dir>/index.html`` and return its path."""
-    path = Path(out_dir) / "index.html"
-    atomic_write(path, index_html(catalog, out_dir))
+    """Write ``<out_dir>/index.html`` and ``<out_dir>/compare/<action>.html``; return the index."""
+    out = Path(out_dir)
+    states = collect_states(catalog, out)
+    for action_id in catalog.actions:
+        atomic_write(
+            out / COMPARE_DIR / f"{action_id}.html", compare_html(catalog, action_id, states)
+        )
+    path = out / "index.html"
+    atomic_write(path, index_html(catalog, out, states))
     return path

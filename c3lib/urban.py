@@ -866,7 +866,9 @@ def metrics(
                         "scope": lever,
                     }
                 )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out["headline"] = out["metric"].isin(["baseline_emissions", "reduction_vs_bau"])
+    return out
 
 
 def lever_table(levers: Levers) -> pd.DataFrame:

@@ -146,3 +146,10 @@ def test_table_html_escapes_and_captions():
                                              (0.000123, "0.000123"), (2.5e13, "2.5e+13")])
 def test_format_number(value, text):
     assert cs.format_number(value) == text
+
+
+def test_record_keeps_headline_flag(case):
+    df = pd.concat([metrics(headline=True), metrics(metric="bikes_needed", headline=False)])
+    rec = cs.record(case, df, cs.assumptions(cs.inputs(case)), [])
+    assert rec["metrics"][0]["headline"] is True
+    assert "headline" not in rec["metrics"][1]

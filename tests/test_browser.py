@@ -1,0 +1,354 @@
+"""The built site in headless Chromium, from file://, as a reviewer opens it offline.
+
+Builds one pair with the real workbooks in ``notebooks/`` (a fixture workbook while none
+exists) and a second pair whose city and pair names are ``<script>`` tags (with a small
+fixture workbook), then opens the index, every case study and every comparison page and
+checks: no console error; no request to anything but ``file:`` and ``data:`` URLs; every
+image loads and has alt text; every contents link lands on a heading; no serious or
+critical axe-core violation; names from params show as text and run nothing. Saves
+screenshots to ``tests/screenshots/`` (shown in the README).
+
+Uses Debian's ``/usr/bin/chromium`` through Playwright (never a downloaded browser) and
+axe-core from npm (``npm install --no-save axe-core``, or ``C3_AXE_JS=/path/axe.min.js``).
+Skipped when either is missing, unless ``C3_REQUIRE_BROWSER=1`` (as in CI), which fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+import pytest
+
+from c3lib.params import load_catalog
+from c3lib.pipeline import build, plan
+from c3lib.site import write_index
+from tests.conftest import NOTEBOOKS, PARAMS, REPO, edit_yaml, make_notebook
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path(os.environ.get("C3_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+VIEWPORT = {"width": 1280, "height": 900}
+PAIR = "pasig-taipei"  # built with the real workbooks
+EVIL_PAIR = "philadelphia-kaohsiung"  # built with a fixture workbook, hostile names
+EVIL_CITY = "philadelphia"
+EVIL_NAME = "<script>alert(1)</script>"
+EVIL_PAIR_NAME = '<img src=x onerror="alert(2)">'
+MAX_PAGE_BYTES = 1_500_000
+# the case study to photograph: the first of these that was built
+SCREENSHOT_ORDER = ("bike-sharing", "emissions-inventory", "port-operations")
+BLOCKING = ("serious", "critical")
+
+EVIL_WORKBOOK = """\
+import matplotlib.pyplot as plt
+from c3lib import casestudy as cs
+case = cs.load_case(pair, "emissions-inventory", params_dir)
+cs.show_context(case)
+cs.show_steps(case)
+fig, ax = plt.subplots(figsize=(3, 2))
+ax.bar([case.mentor.name, case.learning.name], [1, 2])
+"""
+
+IMAGES_JS = """() => Array.from(document.images).map(img => ({
+    src: img.currentSrc.slice(0, 40), loaded: img.complete && img.naturalWidth > 0,
+    alt: (img.getAttribute('alt') || '').trim()}))"""
+TOC_JS = """() => Array.from(document.querySelectorAll('nav.c3-toc a[href^="#"]')).map(a => {
+    const target = document.getElementById(decodeURIComponent(a.hash.slice(1)));
+    return {href: a.getAttribute('href'), text: a.textContent.trim(),
+            tag: target ? target.tagName : null,
+            targetText: target ? target.textContent.trim() : null};
+})"""
+AXE_JS = """async () => {
+    const result = await axe.run(document, {resultTypes: ['violations']});
+    return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+}"""
+
+
+def axe_path() -> Path | None:
+    """axe.min.js from ``C3_AXE_JS`` or ``./node_modules/axe-core/``, if there."""
+    env = os.environ.get("C3_AXE_JS")
+    path = Path(env) if env else REPO / "node_modules" / "axe-core" / "axe.min.js"
+    return path if path.is_file() else None
+
+
+def _requirements_or_skip():
+    """Playwright's sync API and axe's path, or skip (fail under C3_REQUIRE_BROWSER=1)."""
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "Playwright's Python package is not installed (pip install playwright)"
+    if reason is None and not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        reason = (
+            f"{CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)"
+        )
+    if reason is None and axe_path() is None:
+        reason = (
+            "axe-core not found: run `npm install --no-save axe-core` in the repository, "
+            "or set C3_AXE_JS to axe.min.js"
+        )
+    if reason:
+        if os.environ.get("C3_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"C3_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return sync_playwright
+
+
+def _evil_workbook(folder: Path) -> Path:
+    path = make_notebook(folder / "emissions_inventory.ipynb", EVIL_WORKBOOK)
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source = "# Emissions inventory: a fixture workbook"
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell("## Context"))
+    nb.cells.insert(-1, nbformat.v4.new_markdown_cell("## Sources\n\nNone: a fixture."))
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A built site: PAIR with the real workbooks, EVIL_PAIR with hostile names."""
+    sync_playwright = _requirements_or_skip()
+    root = tmp_path_factory.mktemp("site")
+    params = root / "params"
+    shutil.copytree(PARAMS, params)
+    edit_yaml(params / "cities" / f"{EVIL_CITY}.yaml", lambda d: d.update(name=EVIL_NAME))
+
+    def evil_pair(d):
+        d.update(name=EVIL_PAIR_NAME, roles_note=EVIL_NAME)
+
+    edit_yaml(params / "pairs" / f"{EVIL_PAIR}.yaml", evil_pair)
+    catalog = load_catalog(params)
+    out = root / "out"
+    real = NOTEBOOKS
+    if not any((NOTEBOOKS / a.notebook).is_file() for a in catalog.actions.values()):
+        real = root / "fixture-notebooks"
+        make_notebook(real / "emissions_inventory.ipynb", "x = 1")
+    specs = plan(catalog, out, pairs=[PAIR], notebooks_dir=real)
+    fixture = _evil_workbook(root / "evil-notebooks")
+    specs += plan(
+        catalog,
+        out,
+        pairs=[EVIL_PAIR],
+        actions=["emissions-inventory"],
+        notebooks_dir=fixture.parent,
+    )
+    results = build(specs, jobs=2)
+    failed = [f"{r.pair}/{r.action}: {r.error}" for r in results if r.status != "ok"]
+    assert not failed, failed
+    write_index(catalog, out)
+    built = [a for a in catalog.actions if (out / PAIR / f"{a}.html").is_file()]
+    return SimpleNamespace(
+        out=out,
+        catalog=catalog,
+        case_studies=[out / PAIR / f"{a}.html" for a in built]
+        + [out / EVIL_PAIR / "emissions-inventory.html"],
+        compare=sorted((out / "compare").glob("*.html")),
+        showcase=next((a for a in SCREENSHOT_ORDER if a in built), built[0]),
+        sync_playwright=sync_playwright,
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    """One Chromium for every page: a plain context, and one without CSP for injecting axe."""
+    with site.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield SimpleNamespace(
+                plain=chromium.new_context(viewport=VIEWPORT),
+                axe=chromium.new_context(viewport=VIEWPORT, bypass_csp=True),
+            )
+        finally:
+            chromium.close()
+
+
+def open_page(browser, path: Path):
+    """Open ``path`` as a reviewer would; return (page, record of what happened)."""
+    page = browser.plain.new_page()
+    seen = SimpleNamespace(errors=[], requests=[], dialogs=[])
+
+    def on_console(msg):
+        if msg.type == "error":
+            seen.errors.append(msg.text)
+
+    def on_dialog(dialog):
+        seen.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: seen.errors.append(str(exc)))
+    page.on("request", lambda req: seen.requests.append(req.url))
+    page.on("dialog", on_dialog)
+    page.goto(path.as_uri(), wait_until="load")
+    return page, seen
+
+
+def page_problems(browser, path: Path, toc: bool) -> list[str]:
+    """Everything wrong with one page (an empty list when it passes every check)."""
+    page, seen = open_page(browser, path)
+    problems = [f"console error: {e}" for e in seen.errors]
+    problems += [f"dialog opened: {d}" for d in seen.dialogs]
+    problems += [
+        f"request leaves the page: {u[:100]}"
+        for u in seen.requests
+        if not u.startswith(("file:", "data:"))
+    ]
+    for img in page.evaluate(IMAGES_JS):
+        if not img["loaded"]:
+            problems.append(f"image does not load: {img['src']}")
+        if not img["alt"]:
+            problems.append(f"image without alt text: {img['src']}")
+    if toc:
+        links = page.evaluate(TOC_JS)
+        if not links:
+            problems.append("no table of contents")
+        for link in links:
+            if link["tag"] not in ("H1", "H2", "H3", "H4"):
+                problems.append(f"contents link {link['href']} lands on {link['tag']}")
+            elif link["targetText"] != link["text"]:
+                problems.append(f"contents link {link['text']!r} lands on {link['targetText']!r}")
+    problems += _broken_local_links(page, path)
+    page.close()
+    for v in axe(browser, path):
+        if v["impact"] in BLOCKING:
+            problems.append(f"axe {v['impact']}: {v['id']} ({v['help']}) at {v['nodes']}")
+    return [f"{path.name}: {p}" for p in problems]
+
+
+def _broken_local_links(page, path: Path) -> list[str]:
+    hrefs = page.evaluate("() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+    broken = []
+    for href in hrefs:
+        url = urlsplit(href)
+        if url.scheme == "file" and not Path(unquote(url.path)).exists():
+            broken.append(f"link to a missing file: {href}")
+    return broken
+
+
+def axe(browser, path: Path) -> list[dict]:
+    """axe-core's violations on ``path`` (axe is injected, so CSP is bypassed here only)."""
+    page = browser.axe.new_page()
+    page.goto(path.as_uri(), wait_until="load")
+    page.add_script_tag(path=str(axe_path()))
+    violations = page.evaluate(AXE_JS)
+    page.close()
+    return violations
+
+
+def screenshot(browser, path: Path, name: str, before=None) -> Path:
+    page, _ = open_page(browser, path)
+    if before:
+        before(page)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    shot = SCREENSHOTS / name
+    page.screenshot(path=str(shot))
+    page.close()
+    return shot
+
+
+def test_index_in_browser(site, browser):
+    assert page_problems(browser, site.out / "index.html", toc=False) == []
+    page, _ = open_page(browser, site.out / "index.html")
+    runs = page.locator("tr.c3-run")
+    n_actions = len(site.catalog.actions)
+    assert runs.count() == len(site.catalog.pairs) * n_actions
+    page.select_option("select[name=pair]", PAIR)
+    assert page.locator("tr.c3-run:visible").count() == n_actions
+    assert page.locator("section.c3-pair:visible").count() == 1
+    page.select_option("select[name=status]", "ok")
+    built = page.locator("tr.c3-run:visible")
+    assert built.count() == len(site.case_studies) - 1
+    assert {built.nth(i).get_attribute("data-status") for i in range(built.count())} == {"ok"}
+    page.select_option("select[name=action]", "port-operations")
+    assert page.locator("tr.c3-run:visible").count() in (0, 1)
+    page.click("button[type=reset]")
+    page.wait_for_function(
+        f"document.querySelectorAll('tr.c3-run:not([hidden])').length == {runs.count()}"
+    )
+    assert "Showing" in page.locator("#c3-filter-count").inner_text()
+    page.close()
+    screenshot(
+        browser,
+        site.out / "index.html",
+        "index.png",
+        lambda p: p.select_option("select[name=pair]", PAIR),
+    )
+
+
+def test_case_studies_in_browser(site, browser):
+    problems = []
+    for path in site.case_studies:
+        problems += page_problems(browser, path, toc=True)
+    assert problems == []
+    screenshot(browser, site.out / PAIR / f"{site.showcase}.html", "case-study.png")
+
+
+def test_comparison_pages_in_browser(site, browser):
+    problems = []
+    for path in site.compare:
+        problems += page_problems(browser, path, toc=False)
+    assert problems == []
+    assert len(site.compare) == len(site.catalog.actions)
+
+
+def test_case_study_toc_link_scrolls_to_heading(site, browser):
+    page, _ = open_page(browser, site.out / PAIR / f"{site.showcase}.html")
+    link = page.locator("nav.c3-toc a").last
+    target = link.get_attribute("href")
+    link.click()
+    page.wait_for_function(f"location.hash === {target!r}")
+    top = page.evaluate(f"document.getElementById({target[1:]!r}).getBoundingClientRect().top")
+    assert 0 <= top < VIEWPORT["height"] / 2
+    page.close()
+
+
+def test_params_names_show_as_text(site, browser):
+    pages = [
+        site.out / "index.html",
+        site.out / EVIL_PAIR / "emissions-inventory.html",
+        site.out / "compare" / "emissions-inventory.html",
+    ]
+    for path in pages:
+        page, seen = open_page(browser, path)
+        text = page.inner_text("body")
+        assert EVIL_NAME in text, path.name  # shown, as text
+        assert EVIL_PAIR_NAME in text, path.name
+        assert page.locator("img[src=x]").count() == 0, path.name
+        assert seen.dialogs == [], path.name
+        page.close()
+
+
+def test_case_study_prints_without_code(site, browser):
+    page, _ = open_page(browser, site.out / PAIR / f"{site.showcase}.html")
+    page.emulate_media(media="print")
+    shown = page.evaluate(
+        """() => ({
+        code: Array.from(document.querySelectorAll('details.c3-code'))
+            .filter(d => getComputedStyle(d).display !== 'none').length,
+        summary: getComputedStyle(document.querySelector('.c3-summary')).display,
+        toc: getComputedStyle(document.querySelector('nav.c3-toc')).display,
+    })"""
+    )
+    assert shown == {"code": 0, "summary": "block", "toc": "none"}
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    page.close()
+
+
+def test_case_study_pages_are_small(site):
+    sizes = {p.name: p.stat().st_size for p in site.case_studies}
+    assert max(sizes.values()) < MAX_PAGE_BYTES, sizes

@@ -1,0 +1,446 @@
+"""The HTML case study: summary, contents, figures, math, code folding, safety, offline."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import sys
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+from c3lib.casestudy import RECORD_MIME
+from c3lib.export import (
+    CASE_STUDY_CSP,
+    export_html,
+    find_record,
+    headline_metrics,
+    metric_rows,
+    prepare,
+    summary_context,
+    tex_to_mathml,
+)
+from c3lib.params import load_catalog
+from c3lib.pipeline import plan, run, target_paths
+from tests.conftest import edit_yaml, make_notebook
+
+EVIL = "<script>alert(1)</script>"
+EVIL_TEXT = "&lt;script&gt;alert(1)&lt;/script&gt;"
+PROVENANCE = {
+    "c3lib_version": "0.1.0",
+    "git_commit": "0123456789abcdef0123456789abcdef01234567",
+    "params_hash": "feedfacecafebeef" * 4,
+    "built_at": "2024-05-01T10:00:00+00:00",
+    "parameters": {"pair": "pasig-taipei"},
+}
+
+
+def make_record(**changes) -> dict:
+    """A run record as c3lib.casestudy.record writes it."""
+    rec = {
+        "pair": "pasig-taipei",
+        "action": "bike-sharing",
+        "title": "Public bike-sharing",
+        "pair_name": "Pasig–Taipei",
+        "cities": {
+            "mentor": {"id": "taipei", "name": "Taipei", "country": "Taiwan"},
+            "learning": {"id": "pasig", "name": "Pasig", "country": "Philippines"},
+        },
+        "roles_basis": "assumed",
+        "focus": True,
+        "steps": [
+            {"step": 1, "id": "goals", "title": "Set goals", "status": "done", "date": "2024-01-02",
+             "note": "agreed"},
+            {"step": 2, "id": "size", "title": "Size it", "status": "in-progress", "date": "",
+             "note": ""},
+            {"step": 3, "id": "plan", "title": "Plan it", "status": "not-started", "date": "",
+             "note": ""},
+        ],
+        "metrics": [
+            {"city": "taipei", "metric": "stations_needed", "value": 130.0, "unit": "stations"},
+            {"city": "pasig", "metric": "stations_needed", "value": 45.0, "unit": "stations"},
+            {"city": "taipei", "metric": "avoided_emissions", "value": 1.5, "unit": "t/yr",
+             "pollutant": "PM2.5", "scope": "planned"},
+            {"city": "pasig", "metric": "avoided_emissions", "value": 0.25, "unit": "t/yr",
+             "pollutant": "PM2.5", "scope": "planned"},
+            {"city": "pair", "metric": "cities_compared", "value": 2.0, "unit": "cities"},
+        ],
+        "assumptions": [
+            {"city": "pair", "input": "roles", "value": "mentor taipei", "unit": "",
+             "basis": "no source", "source": "assumption"},
+            {"city": "pasig", "input": "trips", "value": 2.0, "unit": "trips/bike/day",
+             "basis": "default", "source": "ITDP 2018"},
+        ],
+        "sources": ["ITDP 2018", "Taipei DOT 2023"],
+    }  # fmt: skip
+    rec.update(changes)
+    return rec
+
+
+def png_bytes() -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(1, 1))
+    ax.plot([0, 1], [0, 1])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=20)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def case_notebook(record: dict | None = None, extra_cells=()) -> nbformat.NotebookNode:
+    """An executed-looking workbook: title, sections, a figure output, the record."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('pair: str = "pasig-taipei"  # city-pair id')
+    params.metadata["tags"] = ["parameters"]
+    plot = nbformat.v4.new_code_cell("fig")
+    png = base64.b64encode(png_bytes()).decode()
+    plot.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={"image/png": png, "text/plain": "<Figure size 100x100 with 1 Axes>"},
+        )
+    ]
+    published = nbformat.v4.new_code_cell("cs.publish(case, metrics, assumptions, sources)")
+    if record is not None:
+        published.outputs = [
+            nbformat.v4.new_output(
+                "display_data", data={RECORD_MIME: record, "text/plain": "Recorded 5 metrics"}
+            )
+        ]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Public bike-sharing: a case study\n\nIntro."),
+        nbformat.v4.new_markdown_cell("## Overview\n\nWhat you will do."),
+        params,
+        nbformat.v4.new_markdown_cell("## Results\n\n### Per city\n\nText."),
+        plot,
+        nbformat.v4.new_markdown_cell("## Results\n\nThe same heading twice."),
+        *extra_cells,
+        nbformat.v4.new_markdown_cell("## Assumptions and data gaps\n\nTable."),
+        nbformat.v4.new_markdown_cell("## Sources"),
+        published,
+    ]
+    return nb
+
+
+def soup_of(page: str) -> BeautifulSoup:
+    return BeautifulSoup(page, "html.parser")
+
+
+# --- record helpers ------------------------------------------------------------------------
+
+
+def test_find_record_returns_published_record():
+    rec = make_record()
+    assert find_record(case_notebook(rec)) == rec
+    assert find_record(case_notebook(None)) is None
+
+
+def test_metric_rows_side_by_side_by_role():
+    rows = metric_rows(make_record())
+    # 5 metric records → 3 rows: stations (mentor 130, learning 45), avoided PM2.5
+    # (mentor 1.5, learning 0.25), and the pair-level count (pair 2)
+    assert [r["metric"] for r in rows] == [
+        "stations_needed",
+        "avoided_emissions",
+        "cities_compared",
+    ]
+    assert rows[0]["values"] == {"mentor": 130.0, "learning": 45.0}
+    assert rows[1]["values"] == {"mentor": pytest.approx(1.5), "learning": pytest.approx(0.25)}
+    assert rows[1]["label"] == "Avoided emissions, PM2.5 (planned)"
+    assert rows[2]["values"] == {"pair": 2.0}
+
+
+def test_headline_metrics_prefers_totals():
+    rec = make_record()
+    rec["metrics"] += [
+        {"city": "taipei", "metric": "emissions", "value": 9.0, "unit": "t/yr",
+         "pollutant": "NOx", "scope": "total"},
+        {"city": "pasig", "metric": "emissions", "value": 3.0, "unit": "t/yr",
+         "pollutant": "NOx", "scope": "total"},
+    ]  # fmt: skip
+    rows = headline_metrics(rec)
+    assert [(r["metric"], r["scope"]) for r in rows] == [("emissions", "total")]
+    assert rows[0]["values"] == {"mentor": 9.0, "learning": 3.0}
+
+
+def test_headline_metrics_first_rows_up_to_limit():
+    rec = make_record()
+    assert [r["metric"] for r in headline_metrics(rec, limit=2)] == [
+        "stations_needed",
+        "avoided_emissions",
+    ]
+
+
+def test_summary_context_counts_steps_and_columns():
+    ctx = summary_context(make_record(), PROVENANCE)
+    # steps: one done, one in progress, one not started
+    assert (ctx["steps_done"], ctx["steps_in_progress"], ctx["steps_not_started"]) == (1, 1, 1)
+    assert ctx["columns"] == ["mentor", "learning", "pair"]
+    assert ctx["roles_assumed"] and ctx["focus"]
+    assert (ctx["n_assumptions"], ctx["n_pair_assumptions"], ctx["n_sources"]) == (2, 1, 2)
+    assert ctx["headline"][1]["shown"] == {"mentor": "1.5", "learning": "0.25"}
+    assert ctx["commit_short"] == "0123456789ab"
+
+
+def test_tex_to_mathml_inline_and_block():
+    inline = tex_to_mathml(r"E_p = A \sum_m S_m")
+    assert inline.startswith("<math ") and 'display="inline"' in inline
+    assert 'alttext="E_p = A \\sum_m S_m"' in inline
+    assert 'display="block"' in tex_to_mathml("x^2", display=True)
+
+
+def test_tex_to_mathml_without_converter_shows_escaped_tex(monkeypatch):
+    monkeypatch.setitem(sys.modules, "latex2mathml.converter", None)
+    assert tex_to_mathml("a < b") == '<code class="c3-tex">a &lt; b</code>'
+
+
+def test_prepare_gives_plain_images_alt_text_from_their_section():
+    nb = prepare(case_notebook(make_record()))
+    (out,) = nb.cells[4].outputs
+    assert "“Per city”" in out.metadata["c3_alt"]  # the last heading, not the bare repr
+    assert nb.cells[0].metadata["c3"]["summary_after"]
+    assert nb.metadata["title"] == "Public bike-sharing: Pasig–Taipei"
+
+
+def test_prepare_uses_descriptive_text_plain_as_alt():
+    nb = case_notebook(make_record())
+    nb.cells[4].outputs[0].data["text/plain"] = "Stations per city, bar chart"
+    assert prepare(nb).cells[4].outputs[0].metadata["c3_alt"] == "Stations per city, bar chart"
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+def test_export_html_summary_follows_title():
+    page = export_html(case_notebook(make_record()), PROVENANCE)
+    soup = soup_of(page)
+    h1 = soup.find("h1")
+    summary = soup.find("section", class_="c3-summary")
+    assert h1.get_text(strip=True) == "Public bike-sharing: a case study"
+    assert h1.find_parent(class_="jp-Cell").find_next_sibling() is summary
+    text = " ".join(summary.get_text(" ", strip=True).split())
+    assert "Pasig–Taipei" in text and "roles assumed" in text and "focus action" in text
+    assert "1 of 3 steps done, 1 in progress, 1 not started" in text
+    headline = summary.find("table", class_="c3-headline")
+    cells = [td.get_text(strip=True) for td in headline.find("tbody").find_all("td")]
+    # stations: 130 | 45 | — ; avoided PM2.5: 1.5 | 0.25 | — ; pair count: — | — | 2
+    assert cells == [
+        "stations", "130", "45", "—",
+        "t/yr", "1.5", "0.25", "—",
+        "cities", "—", "—", "2",
+    ]  # fmt: skip
+    assert soup.title.get_text() == "Public bike-sharing: Pasig–Taipei"
+
+
+def test_export_html_summary_on_top_without_title_cell():
+    nb = case_notebook(make_record())
+    nb.cells[0].source = "Intro without a title."
+    main = soup_of(export_html(nb)).find("main")
+    assert main.find(True).name == "section" and "c3-summary" in main.find(True)["class"]
+
+
+def test_export_html_summary_links_assumptions_and_sources():
+    soup = soup_of(export_html(case_notebook(make_record()), PROVENANCE))
+    summary = soup.find("section", class_="c3-summary")
+    links = {a.get_text(): a["href"] for a in summary.find_all("a")}
+    targets = {k: soup.find(id=v[1:]) for k, v in links.items()}
+    assert targets["Assumptions and data gaps"].get_text() == "Assumptions and data gaps"
+    assert targets["Sources"].get_text() == "Sources"
+
+
+def test_export_html_summary_without_sections_keeps_plain_text():
+    nb = case_notebook(make_record())
+    nb.cells = [c for c in nb.cells if "Sources" not in c.source]
+    summary = soup_of(export_html(nb)).find("section", class_="c3-summary")
+    assert "Sources" in summary.get_text() and "Sources" not in [
+        a.get_text() for a in summary.find_all("a")
+    ]
+
+
+def test_export_html_toc_links_land_on_unique_headings():
+    soup = soup_of(export_html(case_notebook(make_record()), PROVENANCE))
+    links = soup.select("nav.c3-toc ol.c3-toc-list a")
+    ids = [a["href"][1:] for a in links]
+    assert len(ids) == len(set(ids))
+    for a in links:
+        target = soup.find(id=a["href"][1:])
+        assert target is not None and target.name in ("h2", "h3"), a
+        assert target.get_text(" ", strip=True) == a.get_text()
+    texts = [a.get_text() for a in links]
+    assert texts[:2] == ["Summary", "Headline results"]
+    assert texts.count("Results") == 2  # the repeated heading gets a second, distinct id
+    nested = soup.select("nav.c3-toc ol.c3-toc-list > li > ol > li > a")
+    assert "Per city" in [a.get_text() for a in nested]
+    all_ids = [t["id"] for t in soup.find_all(id=True)]
+    assert len(all_ids) == len(set(all_ids))
+
+
+def test_export_html_every_image_has_alt_text():
+    fig = nbformat.v4.new_code_cell("cs.show_figure(fig, ...)")
+    fig.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={"text/html": '<figure class="c3-figure"><img src="data:image/png;base64,AA==" '
+                  'alt="Bars per city"/><figcaption>Stations</figcaption></figure>'},
+        )
+    ]  # fmt: skip
+    md_image = nbformat.v4.new_markdown_cell("![](data:image/png;base64,AA==)")
+    soup = soup_of(export_html(case_notebook(make_record(), [fig, md_image])))
+    imgs = soup.find_all("img")
+    assert len(imgs) == 3
+    assert all(img.get("alt", "").strip() for img in imgs)
+    assert "Bars per city" in [img["alt"] for img in imgs]
+
+
+def test_export_html_folds_code_per_cell():
+    soup = soup_of(export_html(case_notebook(make_record())))
+    folds = soup.select("details.c3-code")
+    assert folds and all(not d.has_attr("open") for d in folds)
+    assert "Show parameters" in [d.summary.get_text() for d in folds]
+    assert "cs.publish" in soup.get_text()
+
+
+def test_export_html_hide_leaves_code_out():
+    page = export_html(case_notebook(make_record()), code="hide")
+    assert not soup_of(page).select("details.c3-code") and "cs.publish" not in page
+    with pytest.raises(ValueError, match="code must be one of"):
+        export_html(case_notebook(make_record()), code="show")
+
+
+def test_export_html_cell_tags_remove_cells_inputs_outputs():
+    removed = nbformat.v4.new_code_cell("secret_cell = 1")
+    removed.metadata["tags"] = ["remove-cell"]
+    no_input = nbformat.v4.new_code_cell("secret_input = 2")
+    no_input.metadata["tags"] = ["remove-input"]
+    no_input.outputs = [nbformat.v4.new_output("stream", text="visible output\n")]
+    no_output = nbformat.v4.new_code_cell("shown_input = 3")
+    no_output.metadata["tags"] = ["remove-output"]
+    no_output.outputs = [nbformat.v4.new_output("stream", text="hidden output\n")]
+    page = export_html(case_notebook(make_record(), [removed, no_input, no_output]))
+    assert "secret_cell" not in page and "secret_input" not in page
+    assert "visible output" in page
+    assert "shown_input" in page and "hidden output" not in page
+
+
+def test_export_html_math_is_mathml():
+    md = nbformat.v4.new_markdown_cell(r"Inline $N_{st} = A \cdot d$ and $$E = \sum_m e_m$$")
+    soup = soup_of(export_html(case_notebook(make_record(), [md])))
+    maths = soup.find_all("math")
+    assert [m["display"] for m in maths] == ["inline", "block"]
+    assert maths[0]["alttext"] == r"N_{st} = A \cdot d"
+    assert "$" not in soup.find_all("div", class_="jp-MarkdownCell")[-3].get_text()
+
+
+def test_export_html_provenance_footer():
+    soup = soup_of(export_html(case_notebook(make_record()), PROVENANCE))
+    footer = " ".join(soup.find("footer", class_="c3-provenance").get_text(" ").split())
+    assert "c3lib 0.1.0" in footer
+    assert "Commit 0123456789ab" in footer and "Params hash feedfacecafe" in footer
+    assert "Built 2024-05-01T10:00:00+00:00" in footer
+    assert "pair = pasig-taipei" in footer
+    assert soup.find("footer").find("a", href="bike-sharing.json")
+
+
+def test_export_html_without_record_or_provenance():
+    soup = soup_of(export_html(case_notebook(None)))
+    assert soup.find("section", class_="c3-summary") is None
+    assert "none (not built from a git checkout)" in soup.find("footer").get_text()
+
+
+def test_export_html_escapes_every_record_value():
+    city = {"id": "pasig", "name": EVIL, "country": EVIL}
+    rec = make_record(
+        title=EVIL,
+        pair_name=EVIL,
+        cities={"mentor": {"id": "taipei", "name": EVIL, "country": "x"}, "learning": city},
+    )
+    rec["steps"][0].update(title=EVIL, note=EVIL, date=EVIL)
+    rec["metrics"][0].update(unit=EVIL)
+    prov = {**PROVENANCE, "built_at": EVIL, "parameters": {"pair": EVIL}}
+    page = export_html(case_notebook(rec), prov)
+    assert EVIL not in page and "<script" not in page
+    assert page.count(EVIL_TEXT) >= 8
+
+
+def test_export_html_is_offline_and_runs_no_script():
+    hostile = nbformat.v4.new_code_cell("display(...)")
+    hostile.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                "text/html": '<script>alert(2)</script><img src="https://example.org/x.png" '
+                'alt="remote" onerror="alert(3)"><iframe src="https://example.org"></iframe>'
+                '<link rel="stylesheet" href="https://example.org/x.css">'
+                '<a href="javascript:alert(4)">x</a>'
+                "<style>@import url(https://example.org/y.css); "
+                "p { background: url(https://example.org/z.png); }</style>",
+                "application/javascript": "alert(5)",
+            },
+        )
+    ]
+    md = nbformat.v4.new_markdown_cell("![remote chart](https://example.org/chart.png)")
+    page = export_html(case_notebook(make_record(), [hostile, md]))
+    soup = soup_of(page)
+    assert soup.find_all("script") == [] and soup.find_all("iframe") == []
+    assert not re.search(r"alert\(", page)
+    assert "example.org" not in page
+    srcs = [t.get("src") for t in soup.find_all(src=True)]
+    assert srcs and all(s.startswith("data:") for s in srcs)
+    assert all(not a.startswith("on") for t in soup.find_all(True) for a in t.attrs)
+    csp = soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"})
+    assert csp["content"] == CASE_STUDY_CSP and "script-src 'none'" in CASE_STUDY_CSP
+    links = soup.find_all("link")
+    assert [link["href"] for link in links] == ["data:,"]  # the favicon only: no request
+
+
+def test_export_html_drops_widget_state_and_views():
+    nb = case_notebook(make_record())
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nb.cells[4].outputs[0].data["application/vnd.jupyter.widget-view+json"] = {"model_id": "x"}
+    page = export_html(nb)
+    assert "widget-state" not in page and "widget-view" not in page
+
+
+def test_export_html_print_stylesheet():
+    page = export_html(case_notebook(make_record()))
+    css = "".join(s.get_text() for s in soup_of(page).find_all("style"))
+    prints = re.findall(r"@media print \{(.*?)\n\}", css, re.S)
+    assert prints, "no print stylesheet"
+    rules = "".join(prints)
+    assert "details.c3-code" in rules and "display: none" in rules
+    assert "break-inside: avoid" in rules and "@page" in rules
+
+
+# --- end to end ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_export_html_escapes_params_end_to_end(tmp_path, params_dir):
+    """City and pair names from params show as text in the built case study."""
+    edit_yaml(params_dir / "cities" / "pasig.yaml", lambda d: d.update(name=EVIL))
+    edit_yaml(params_dir / "pairs" / "pasig-taipei.yaml", lambda d: d.update(name=EVIL))
+    make_notebook(
+        tmp_path / "nbs" / "emissions_inventory.ipynb",
+        "from c3lib import casestudy as cs\n"
+        "cs.show_context(cs.load_case(pair, 'emissions-inventory', params_dir))",
+    )
+    (spec,) = plan(
+        load_catalog(params_dir),
+        tmp_path / "out",
+        pairs=["pasig-taipei"],
+        actions=["emissions-inventory"],
+        notebooks_dir=tmp_path / "nbs",
+    )
+    assert run(spec).status == "ok"
+    paths = target_paths(tmp_path / "out", "pasig-taipei", "emissions-inventory")
+    page = paths["html"].read_text(encoding="utf-8")
+    assert EVIL not in page and "<script" not in page
+    assert page.count(EVIL_TEXT) >= 4  # context, summary (pair, learning city), title
+    assert json.loads(paths["json"].read_text(encoding="utf-8"))["pair_name"] == EVIL
