@@ -186,3 +186,27 @@ def test_main_build_exit_code_on_failure(workspace, monkeypatch, capsys):
     assert code == 1
     assert "failed pasig-taipei/emissions-inventory" in out
     assert (workspace["out"] / "index.html").exists()
+
+
+def test_build_real_pair(tmp_path):
+    """Every real workbook for one pair: .ipynb, .html and .json, and the index."""
+    from tests.conftest import NOTEBOOKS, PARAMS
+
+    cat = load_catalog(PARAMS)
+    specs = plan(cat, tmp_path, pairs=["haiphong-kitakyushu"], notebooks_dir=NOTEBOOKS)
+    assert specs, "no workbook in notebooks/"
+    results = build(specs, jobs=2)
+    assert [r.error for r in results if r.status != "ok"] == []
+    for spec in specs:
+        paths = target_paths(tmp_path, spec.pair, spec.action)
+        nb = nbformat.read(paths["ipynb"], as_version=4)
+        assert all(o.output_type != "error" for c in nb.cells for o in c.get("outputs", []))
+        record = json.loads(paths["json"].read_text(encoding="utf-8"))
+        assert record["pair"] == "haiphong-kitakyushu" and record["action"] == spec.action
+        assert record["metrics"] and record["sources"]
+        for m in record["metrics"]:
+            assert {"city", "metric", "value", "unit"} <= set(m)
+        html = paths["html"].read_text(encoding="utf-8")
+        assert "Kitakyushu" in html and "http://" not in html.split("<body")[0]
+    index = write_index(cat, tmp_path).read_text(encoding="utf-8")
+    assert index.count('href="haiphong-kitakyushu/') >= len(specs)
