@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="re-run targets that are up to date")
     p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run on a Dask distributed cluster (e.g. tcp://host:8786) instead of local processes",
+    )
+    p.add_argument(
         "--cell-timeout",
         type=float,
         default=300,
@@ -243,7 +249,8 @@ def cmd_build(args) -> int:
         print("c3: nothing to build (no selected action has a notebook)", file=sys.stderr)
         return EXIT_INVALID
     total = len(specs)
-    print(f"Building {total} case studies into {args.out}/ with {args.jobs} job(s)…", flush=True)
+    where = f"on {args.scheduler}" if args.scheduler else f"with {args.jobs} job(s)"
+    print(f"Building {total} case studies into {args.out}/ {where}…", flush=True)
     done = 0
     started = time.monotonic()
 
@@ -259,7 +266,7 @@ def cmd_build(args) -> int:
 
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        results = build(specs, jobs=args.jobs, on_result=progress)
+        results = build(specs, jobs=args.jobs, on_result=progress, scheduler=args.scheduler)
     except KeyboardInterrupt:
         write_index(cat, args.out)
         print(

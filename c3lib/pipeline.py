@@ -36,7 +36,6 @@ from pathlib import Path
 import nbformat
 
 import c3lib
-from c3lib.casestudy import RECORD_MIME
 from c3lib.exceptions import C3Error, ParamsError, ParamsErrors
 from c3lib.params import Catalog
 from c3lib.reference import data_hash
@@ -45,7 +44,10 @@ __all__ = [
     "NOTEBOOKS_DIR",
     "RunSpec",
     "RunResult",
+    "Artifacts",
     "plan",
+    "produce",
+    "commit",
     "run",
     "build",
     "target_paths",
@@ -59,6 +61,7 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 DEFAULT_CELL_TIMEOUT = 300
 DEFAULT_RUN_TIMEOUT = 900
 KERNEL_START_TRIES = 3
+WORKER_RUNS = 10  # runs per pool worker before it is replaced
 
 
 @dataclass(frozen=True)
@@ -289,15 +292,6 @@ def _is_current(spec: RunSpec, paths: dict[str, Path]) -> bool:
     return rec.get("provenance", {}).get("cache_key") == spec.cache_key
 
 
-def _find_record(nb: nbformat.NotebookNode) -> dict | None:
-    for cell in reversed(nb.cells):
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if RECORD_MIME in data:
-                return dict(data[RECORD_MIME])
-    return None
-
-
 def _cell_seconds(nb: nbformat.NotebookNode) -> float:
     total = 0.0
     for cell in nb.cells:
@@ -341,6 +335,13 @@ def _kernel_manager_class(ipc_dir: str):
             kwargs.setdefault("transport", "ipc")
             kwargs.setdefault("ip", os.path.join(ipc_dir, "k"))
             super().__init__(**kwargs)
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # The kernel's own console chatter (e.g. "KeyboardInterrupt caught in kernel" at
+            # shutdown) is not the build's output; cell output lands in the notebook.
+            kw.setdefault("stdout", subprocess.DEVNULL)
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return IPCKernelManager
 
@@ -403,74 +404,71 @@ def _error_text(exc: BaseException, spec: RunSpec) -> str:
     return f"{name}: {exc}"
 
 
-def run(spec: RunSpec, export: bool = True) -> RunResult:
-    """Execute one target and write its outputs (see module docstring).
+@dataclass(frozen=True)
+class Artifacts:
+    """What one run produced, before anything is written: file contents by target-path key.
 
-    Never raises for a failure inside the notebook: that is returned as a ``failed``
-    :class:`RunResult` and recorded beside the outputs.
+    ``files`` maps keys of :func:`target_paths` (``ipynb``, ``html``, ``json`` on success;
+    ``failed``, ``error`` on failure) to text. Being plain data, artifacts travel back from
+    another process or a Dask worker, and :func:`commit` writes them on the client.
     """
-    from c3lib.export import export_html
 
-    paths = target_paths(spec.out_dir, spec.pair, spec.action)
-    if _is_current(spec, paths):
-        return RunResult(spec.pair, spec.action, "cached")
-    folder = paths["ipynb"].parent
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp_nb = folder / f".{spec.action}.run-{os.getpid()}.ipynb"
+    result: RunResult
+    files: dict[str, str]
+
+
+def produce(spec: RunSpec) -> Artifacts:
+    """Execute one target in a private temporary folder and return its artifacts.
+
+    Never raises for a failure inside the notebook: that becomes a ``failed`` result
+    with the executed notebook and an error record among the artifacts.
+    """
+    from c3lib.export import export_html, find_record
+
     started = time.monotonic()
+    workdir = tempfile.mkdtemp(prefix="c3-run-")
+    tmp_nb = Path(workdir) / "executed.ipynb"
     try:
         try:
             nb = _execute_with_retry(spec, tmp_nb)
         except Exception as exc:  # noqa: BLE001 - any failure of a run is recorded, not raised
             nb = nbformat.read(tmp_nb, as_version=4) if tmp_nb.exists() else None
-            return _record_failure(spec, paths, nb, _error_text(exc, spec), started)
-        record = _find_record(nb)
+            return _failure(spec, nb, _error_text(exc, spec), started)
+        record = find_record(nb)
         if record is None:
-            return _record_failure(
-                spec,
-                paths,
-                nb,
-                "the notebook did not publish a record (c3lib.casestudy.publish)",
-                started,
-            )
-        built_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            msg = "the notebook did not publish a record (c3lib.casestudy.publish)"
+            return _failure(spec, nb, msg, started)
         record["provenance"] = {
             "c3lib_version": c3lib.__version__,
             "git_commit": spec.git_commit,
             "params_hash": spec.params_hash,
             "cache_key": spec.cache_key,
-            "built_at": built_at,
+            "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "parameters": {"pair": spec.pair, **spec.parameters},
         }
         record["status"] = "ok"
-        html = export_html(nb, record["provenance"]) if export else None
-        atomic_write(paths["ipynb"], nbformat.writes(nb))
-        if html is not None:
-            atomic_write(paths["html"], html)
-        atomic_write(paths["json"], json.dumps(record, indent=1, ensure_ascii=False, default=str))
-        for key in ("failed", "error"):
-            paths[key].unlink(missing_ok=True)
-        return RunResult(
+        files = {
+            "ipynb": nbformat.writes(nb),
+            "html": export_html(nb, record["provenance"]),
+            "json": json.dumps(record, indent=1, ensure_ascii=False, default=str),
+        }
+        result = RunResult(
             spec.pair, spec.action, "ok", time.monotonic() - started, _cell_seconds(nb)
         )
+        return Artifacts(result, files)
     finally:
-        tmp_nb.unlink(missing_ok=True)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _record_failure(
-    spec: RunSpec, paths: dict[str, Path], nb, error: str, started: float
-) -> RunResult:
+def _failure(spec: RunSpec, nb, error: str, started: float) -> Artifacts:
     cell = _failed_cell(nb) if nb is not None else None
-    if nb is not None:
-        atomic_write(paths["failed"], nbformat.writes(nb))
     source = ""
     if nb is not None and cell is not None:
-        source = [c for c in nb.cells if not _INSERTED_TAGS & set(c.metadata.get("tags", []))][
-            cell
-        ].source[:2000]
-    atomic_write(
-        paths["error"],
-        json.dumps(
+        kept = [c for c in nb.cells if not _INSERTED_TAGS & set(c.metadata.get("tags", []))]
+        source = kept[cell].source[:2000]
+    failed_name = f"{spec.action}.failed.ipynb"
+    files = {
+        "error": json.dumps(
             {
                 "pair": spec.pair,
                 "action": spec.action,
@@ -479,22 +477,45 @@ def _record_failure(
                 "failed_cell": cell,
                 "cell_source": source,
                 "failed_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                "executed_notebook": paths["failed"].name if nb is not None else None,
+                "executed_notebook": failed_name if nb is not None else None,
             },
             indent=1,
             ensure_ascii=False,
-        ),
-    )
-    log.error("%s/%s failed: %s", spec.pair, spec.action, error)
-    return RunResult(
-        spec.pair,
-        spec.action,
-        "failed",
-        time.monotonic() - started,
-        _cell_seconds(nb) if nb is not None else 0.0,
-        error,
-        cell,
-    )
+        )
+    }
+    if nb is not None:
+        files["failed"] = nbformat.writes(nb)
+    seconds = time.monotonic() - started
+    cell_seconds = _cell_seconds(nb) if nb is not None else 0.0
+    result = RunResult(spec.pair, spec.action, "failed", seconds, cell_seconds, error, cell)
+    return Artifacts(result, files)
+
+
+def commit(spec: RunSpec, artifacts: Artifacts) -> RunResult:
+    """Write a run's artifacts into the output folder, each file atomically.
+
+    On success the executed notebook, the HTML and (last, as the mark of a complete
+    target) the JSON replace the old ones, and any earlier failure record is removed. On
+    failure only the failed notebook and the error record are written: the last good
+    ``.html`` and ``.json`` stay as they were.
+    """
+    paths = target_paths(spec.out_dir, spec.pair, spec.action)
+    for key in ("ipynb", "html", "json", "failed", "error"):
+        if key in artifacts.files:
+            atomic_write(paths[key], artifacts.files[key])
+    if artifacts.result.status == "ok":
+        for key in ("failed", "error"):
+            paths[key].unlink(missing_ok=True)
+    else:
+        log.error("%s/%s failed: %s", spec.pair, spec.action, artifacts.result.error)
+    return artifacts.result
+
+
+def run(spec: RunSpec) -> RunResult:
+    """Execute one target and write its outputs, unless they are up to date."""
+    if _is_current(spec, target_paths(spec.out_dir, spec.pair, spec.action)):
+        return RunResult(spec.pair, spec.action, "cached")
+    return commit(spec, produce(spec))
 
 
 def clean_temporaries(out_dir: str | Path) -> int:
@@ -510,55 +531,87 @@ def clean_temporaries(out_dir: str | Path) -> int:
     return n
 
 
-def _pool_run(spec: RunSpec) -> RunResult:
-    return run(spec)
-
-
 def build(
     specs: list[RunSpec],
     jobs: int = 1,
     on_result: Callable[[RunResult], None] | None = None,
+    scheduler: str | None = None,
 ) -> list[RunResult]:
-    """Run every spec, ``jobs`` at a time, each in a fresh kernel; failures do not stop the batch.
+    """Run every spec, each in a fresh kernel; failures do not stop the batch.
 
     Parameters
     ----------
     specs : list of RunSpec
         From :func:`plan`.
     jobs : int
-        Worker processes. 1 runs in this process.
+        Worker processes on this machine. 1 runs in this process.
     on_result : callable, optional
         Called with each :class:`RunResult` as it completes (for progress display).
+    scheduler : str, optional
+        Address of a Dask distributed scheduler (``tcp://host:8786``). The runs go to its
+        workers, which return their artifacts; this process writes them.
+
+    Notes
+    -----
+    Workers only execute (:func:`produce`); every file is written here (:func:`commit`),
+    so one process writes the outputs and a worker never needs the output folder.
     """
     for out_dir in {s.out_dir for s in specs}:
         clean_temporaries(out_dir)
     results = []
-    for result in _iter_results(specs, jobs):
-        results.append(result)
+    todo = []
+    for s in specs:
+        if _is_current(s, target_paths(s.out_dir, s.pair, s.action)):
+            results.append(RunResult(s.pair, s.action, "cached"))
+            if on_result:
+                on_result(results[-1])
+        else:
+            todo.append(s)
+    for spec, artifacts in _produce_all(todo, jobs, scheduler):
+        results.append(commit(spec, artifacts))
         if on_result:
-            on_result(result)
+            on_result(results[-1])
     return results
 
 
-def _iter_results(specs: list[RunSpec], jobs: int) -> Iterator[RunResult]:
-    todo = [s for s in specs if not _is_current(s, target_paths(s.out_dir, s.pair, s.action))]
-    for s in specs:
-        if s not in todo:
-            yield RunResult(s.pair, s.action, "cached")
+def _crashed(spec: RunSpec, exc: BaseException) -> Artifacts:
+    result = RunResult(spec.pair, spec.action, "failed", error=f"worker crashed: {exc!r}")
+    error = {
+        "pair": spec.pair,
+        "action": spec.action,
+        "status": "failed",
+        "error": result.error,
+        "failed_cell": None,
+        "executed_notebook": None,
+    }
+    return Artifacts(result, {"error": json.dumps(error, indent=1)})
+
+
+def _produce_all(
+    todo: list[RunSpec], jobs: int, scheduler: str | None
+) -> Iterator[tuple[RunSpec, Artifacts]]:
+    if scheduler:
+        from c3lib.distributed import produce_on_cluster
+
+        yield from produce_on_cluster(todo, scheduler)
+        return
     if jobs <= 1 or len(todo) <= 1:
         for s in todo:
-            yield run(s)
+            yield s, produce(s)
         return
+    # Fresh worker processes (forkserver), recycled every few runs so memory stays flat.
     with ProcessPoolExecutor(
-        max_workers=min(jobs, len(todo)), mp_context=get_context("forkserver")
+        max_workers=min(jobs, len(todo)),
+        mp_context=get_context("forkserver"),
+        max_tasks_per_child=WORKER_RUNS,
     ) as pool:
-        futures = {pool.submit(_pool_run, s): s for s in todo}
+        futures = {pool.submit(produce, s): s for s in todo}
         for fut in as_completed(futures):
             s = futures[fut]
             try:
-                yield fut.result()
+                yield s, fut.result()
             except Exception as exc:  # noqa: BLE001 - a crashed worker fails one run only
-                yield RunResult(s.pair, s.action, "failed", error=f"worker crashed: {exc!r}")
+                yield s, _crashed(s, exc)
 
 
 def results_json(results: list[RunResult]) -> str:

@@ -1,0 +1,1553 @@
+"""Commercial cooking and grilling: restaurant emissions, controls, costs and rule thresholds.
+
+The chain a workbook follows (US EPA 2020 NEI Technical Support Document §19 [1]_, as coded
+in USEPA/commcooking [2]_):
+
+1. count cooking devices: restaurants by type × share with each device × devices per
+   restaurant (:func:`device_counts`);
+2. food cooked per device-year by food type (:func:`food_cooked`) and the emissions
+   ``E = food × EF × (1 − CE)`` of PM2.5, PM10, VOC (as ROG) and CO (:func:`emissions`,
+   :func:`inventory`); CO carries a unit caveat (:data:`CO_CAVEAT`);
+3. control devices (catalytic oxidiser, ESP, filters, wet scrubber): what each removes,
+   what it costs a year and the cost per tonne removed (:func:`control_options`);
+4. the throughput distribution of charbroiling restaurants (:func:`restaurant_groups`) and
+   the share of restaurants and emissions a weekly-meat rule threshold covers
+   (:func:`coverage`, :func:`rule_outcome`);
+5. a street-food and night-market charcoal-grilling line, kept apart and bracketed by
+   proxy factors because no sourced per-kg factor exists (:func:`street_grilling`).
+
+Reference tables: ``cooking_ef.csv``, ``cooking_meat.csv``, ``cooking_devices.csv``,
+``cooking_controls.csv``, ``cooking_costs.csv``, ``cooking_rules.csv`` and
+``cooking_street_food.csv``.
+
+References
+----------
+.. [1] US EPA (2023) 2020 National Emissions Inventory Technical Support Document,
+   Section 19: Commercial Cooking. EPA-454/R-23-001s.
+.. [2] USEPA/commcooking (GitHub): ``src/commcooking/cooking.py`` and
+   ``data/nemo_efs_table.csv``.
+.. [3] SCAQMD Rule 1138 proposed amendment (2025), CEQAnet 2025090212.
+.. [4] SJVAPCD Rule 4692 amendment presentation (2009): control costs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from c3lib.exceptions import C3Error, ReferenceDataError
+from c3lib.reference import reference_table
+
+__all__ = [
+    "DEVICES",
+    "DEVICE_LABELS",
+    "FOODS",
+    "RESTAURANT_TYPES",
+    "POLLUTANTS",
+    "CONTROLS",
+    "CONTROL_LABELS",
+    "CO_CAVEAT",
+    "STREET_FOOD_COUNTRIES",
+    "KG_PER_LB",
+    "KG_PER_SHORT_TON",
+    "WEEKS_PER_YEAR",
+    "emission_factors",
+    "food_per_device",
+    "device_profile",
+    "control_efficiencies",
+    "control_costs",
+    "rule_table",
+    "rule_thresholds",
+    "street_food_factors",
+    "lb_to_kg",
+    "restaurant_counts",
+    "device_counts",
+    "food_cooked",
+    "emissions",
+    "inventory",
+    "by_device_food",
+    "totals",
+    "capital_recovery_factor",
+    "annualised_cost",
+    "removal_per_device",
+    "control_options",
+    "restaurant_groups",
+    "coverage",
+    "coverage_curve",
+    "rule_outcome",
+    "street_food_assessed",
+    "street_grilling",
+    "street_sensitivity",
+    "Settings",
+    "Assessment",
+    "assess_city",
+    "results_table",
+    "metrics",
+    "what_if",
+    "assumption_rows",
+    "plot_emissions",
+    "plot_control_costs",
+    "plot_threshold_curve",
+    "plot_street_sensitivity",
+]
+
+DEVICES = ("chain_driven", "underfired", "flat_griddle", "clamshell_griddle", "fryer")
+DEVICE_LABELS = {
+    "chain_driven": "chain-driven charbroiler",
+    "underfired": "under-fired charbroiler",
+    "flat_griddle": "flat griddle",
+    "clamshell_griddle": "clamshell griddle",
+    "fryer": "deep-fat fryer",
+}
+FOODS = ("hamburger", "steak", "poultry", "pork", "seafood")
+RESTAURANT_TYPES = ("fast_food", "ethnic", "steak_bbq")
+POLLUTANTS = ("PM2.5", "PM10", "VOC", "CO")
+CONTROLS = ("catalytic_oxidiser", "esp", "hepa_filter", "wet_scrubber")
+CONTROL_LABELS = {
+    "catalytic_oxidiser": "catalytic oxidiser",
+    "esp": "electrostatic precipitator (ESP)",
+    "hepa_filter": "HEPA / filter unit",
+    "wet_scrubber": "wet scrubber",
+}
+CO_CAVEAT = (
+    "CO unit uncertain: the source file labels the CO factors mg/kg, yet the NEI converts "
+    "them as g/kg (8.29 → 16.58 lb/ton); they are used as g/kg here, so CO may be 1,000× "
+    "too high."
+)
+#: Countries whose cities get the street-food and night-market grilling line (the
+#: programme's Asian cities); elsewhere the line is not assessed.
+STREET_FOOD_COUNTRIES = ("Philippines", "Taiwan", "Viet Nam", "Japan", "Thailand")
+KG_PER_LB = 0.45359237  # exact by definition
+KG_PER_SHORT_TON = 2000 * KG_PER_LB  # 907.18474 kg
+WEEKS_PER_YEAR = 365.0 / 7.0
+_RULE_DEVICES = ("chain_driven", "underfired")
+
+
+# --- reference tables -------------------------------------------------------------------
+
+
+def emission_factors() -> pd.DataFrame:
+    """Uncontrolled emission factors by device, food and pollutant.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``device``, ``food``, ``pollutant``, ``value`` [g/kg food], ``unit``,
+        ``source``, ``quality``, ``note``. A device-food pair without a row has no factor
+        in the source (not estimated, not zero).
+    """
+    return reference_table("cooking_ef")
+
+
+def food_per_device() -> pd.Series:
+    """Food cooked per device per year, US survey.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by (``device``, ``food``). [kg/device/yr]
+
+    Notes
+    -----
+    The survey gives tons, read as short tons (2,000 lb = 907.18474 kg) because the NEI
+    applies its factors in lb/ton.
+    """
+    df = reference_table("cooking_meat")
+    if not (df["unit"] == "short ton/device/yr").all():
+        raise ReferenceDataError("cooking_meat.csv: every row must be in short ton/device/yr")
+    return df.set_index(["device", "food"])["value"].astype(float) * KG_PER_SHORT_TON
+
+
+def device_profile() -> pd.DataFrame:
+    """Share of restaurants with each device and devices per restaurant that has it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (``restaurant_type``, ``device``); columns ``share`` [-] and
+        ``devices_per_restaurant`` [devices].
+    """
+    df = reference_table("cooking_devices")
+    wide = df.pivot_table(
+        index=["restaurant_type", "device"], columns="quantity", values="value", aggfunc="first"
+    )
+    for col in ("share", "devices_per_restaurant"):
+        if col not in wide.columns or wide[col].isna().any():
+            raise ReferenceDataError(f"cooking_devices.csv: {col} missing for some rows")
+    return wide[["share", "devices_per_restaurant"]].astype(float)
+
+
+def control_efficiencies() -> pd.DataFrame:
+    """Control efficiency by control and pollutant.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``control``; one column per pollutant of :data:`POLLUTANTS` [-] (0 where
+        the reference gives no efficiency) and ``device`` (the device the control fits).
+    """
+    df = reference_table("cooking_controls")
+    eff = df.pivot_table(index="control", columns="pollutant", values="efficiency")
+    eff = eff.reindex(index=list(CONTROLS), columns=list(POLLUTANTS)).fillna(0.0)
+    eff["device"] = df.groupby("control")["device"].first().reindex(eff.index)
+    if eff["device"].isna().any():
+        raise ReferenceDataError("cooking_controls.csv: every control needs a row")
+    return eff
+
+
+def control_costs() -> pd.DataFrame:
+    """Capital and operating cost of one control unit, by control.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``control``; columns ``capital_low``, ``capital_high`` [USD 2009],
+        ``capital_mid`` (their mean) [USD 2009] and ``om_per_yr`` [USD 2009/yr].
+    """
+    df = reference_table("cooking_costs")
+    wide = df[df["control"] != "benchmark"].pivot_table(
+        index="control", columns="item", values="value"
+    )
+    wide = wide.reindex(list(CONTROLS))
+    if wide.isna().any().any():
+        raise ReferenceDataError("cooking_costs.csv: each control needs capital_low/high, om")
+    wide["capital_mid"] = (wide["capital_low"] + wide["capital_high"]) / 2
+    return wide[["capital_low", "capital_mid", "capital_high", "om_per_yr"]]
+
+
+def rule_table() -> pd.DataFrame:
+    """Rule thresholds and expected reductions (SCAQMD Rule 1138, 2025 amendment).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``item``; columns ``rule``, ``value``, ``unit``, ``source``, ``quality``,
+        ``note``.
+    """
+    return reference_table("cooking_rules").set_index("item")
+
+
+def street_food_factors() -> pd.DataFrame:
+    """Proxy factors and multipliers bracketing street charcoal grilling.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``parameter``, ``pollutant``, ``value``, ``unit``, ``source``, ``quality``,
+        ``note``. The ``ef_*`` rows are US charbroiler factors used as proxies [g/kg].
+    """
+    return reference_table("cooking_street_food")
+
+
+def lb_to_kg(lb: float) -> float:
+    """Convert pounds to kilograms.
+
+    Parameters
+    ----------
+    lb : float
+        Mass. [lb]
+
+    Returns
+    -------
+    float
+        Mass. [kg]
+    """
+    return lb * KG_PER_LB
+
+
+# --- inventory --------------------------------------------------------------------------
+
+
+def restaurant_counts(city: pd.DataFrame) -> pd.Series:
+    """Restaurants by type from a city's commercial-cooking inputs.
+
+    Parameters
+    ----------
+    city : pandas.DataFrame
+        The city's inputs indexed by field (column ``value``), with
+        ``<type>_restaurants`` for each type of :data:`RESTAURANT_TYPES`. [restaurants]
+
+    Returns
+    -------
+    pandas.Series
+        Restaurants by type. [restaurants]
+    """
+    v = city["value"].astype(float)
+    missing = [f"{t}_restaurants" for t in RESTAURANT_TYPES if f"{t}_restaurants" not in v]
+    if missing:
+        raise C3Error(f"commercial-cooking inputs lack {missing}")
+    return pd.Series({t: float(v[f"{t}_restaurants"]) for t in RESTAURANT_TYPES}, name="count")
+
+
+def device_counts(restaurants: pd.Series, profile: pd.DataFrame | None = None) -> pd.Series:
+    """Devices in the city by restaurant type and device.
+
+    Parameters
+    ----------
+    restaurants : pandas.Series
+        Restaurants by type. [restaurants]
+    profile : pandas.DataFrame, optional
+        From :func:`device_profile` (default: the reference table).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by (``restaurant_type``, ``device``). [devices]
+
+    Notes
+    -----
+    :math:`D_{t,d} = N_t \\, s_{t,d} \\, n_{t,d}` with restaurants :math:`N_t`, the share
+    with the device :math:`s_{t,d}` and devices per restaurant that has it :math:`n_{t,d}`.
+    """
+    p = device_profile() if profile is None else profile
+    n = restaurants.reindex(p.index.get_level_values("restaurant_type")).to_numpy()
+    out = pd.Series(n * p["share"].to_numpy() * p["devices_per_restaurant"].to_numpy(), p.index)
+    return out.rename("devices")
+
+
+def food_cooked(devices: pd.Series, per_device: pd.Series | None = None) -> pd.DataFrame:
+    """Food cooked a year by restaurant type, device and food.
+
+    Parameters
+    ----------
+    devices : pandas.Series
+        From :func:`device_counts`. [devices]
+    per_device : pandas.Series, optional
+        From :func:`food_per_device` (default: the reference table). [kg/device/yr]
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``restaurant_type``, ``device``, ``food``, ``devices``, ``food_kg``
+        [kg/yr].
+    """
+    m = food_per_device() if per_device is None else per_device
+    d = devices.rename("devices").reset_index()
+    m = m.rename("kg_per_device").reset_index()
+    out = d.merge(m, on="device", how="inner")
+    out["food_kg"] = out["devices"] * out["kg_per_device"]
+    return out[["restaurant_type", "device", "food", "devices", "food_kg"]]
+
+
+def emissions(food: pd.DataFrame, factors: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Uncontrolled emissions of each restaurant type, device, food and pollutant.
+
+    Parameters
+    ----------
+    food : pandas.DataFrame
+        From :func:`food_cooked` (column ``food_kg`` [kg/yr]).
+    factors : pandas.DataFrame, optional
+        From :func:`emission_factors` (default: the reference table). [g/kg]
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``restaurant_type``, ``device``, ``food``, ``pollutant``, ``food_kg``
+        [kg/yr], ``ef`` [g/kg] and ``emissions`` [t/yr]. Device-food pairs without a
+        factor are left out.
+
+    Notes
+    -----
+    :math:`E = M \\cdot EF / 10^6` with food :math:`M` in kg and :math:`EF` in g/kg.
+    """
+    ef = emission_factors() if factors is None else factors
+    ef = ef[["device", "food", "pollutant", "value"]].rename(columns={"value": "ef"})
+    out = food.merge(ef, on=["device", "food"], how="inner")
+    out["emissions"] = out["food_kg"] * out["ef"] / 1e6
+    cols = ["restaurant_type", "device", "food", "pollutant", "food_kg", "ef", "emissions"]
+    return out[cols].reset_index(drop=True)
+
+
+def inventory(restaurants: pd.Series) -> pd.DataFrame:
+    """Uncontrolled restaurant emissions from restaurant counts (reference defaults).
+
+    Parameters
+    ----------
+    restaurants : pandas.Series
+        Restaurants by type. [restaurants]
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`emissions`. [t/yr]
+    """
+    return emissions(food_cooked(device_counts(restaurants)))
+
+
+def by_device_food(inv: pd.DataFrame, pollutant: str = "PM2.5") -> pd.DataFrame:
+    """Emissions of one pollutant as a device × food table.
+
+    Parameters
+    ----------
+    inv : pandas.DataFrame
+        From :func:`inventory`. [t/yr]
+    pollutant : str, optional
+        Pollutant of :data:`POLLUTANTS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows devices (labelled), columns foods plus ``total``. [t/yr]
+    """
+    sub = inv[inv["pollutant"] == pollutant]
+    table = sub.pivot_table(
+        index="device", columns="food", values="emissions", aggfunc="sum", fill_value=0.0
+    )
+    table = table.reindex(
+        index=[d for d in DEVICES if d in table.index],
+        columns=[f for f in FOODS if f in table.columns],
+    )
+    table["total"] = table.sum(axis=1)
+    table.index = [DEVICE_LABELS[d] for d in table.index]
+    table.index.name = "device"
+    return table
+
+
+def totals(inv: pd.DataFrame) -> pd.Series:
+    """Total emissions by pollutant.
+
+    Parameters
+    ----------
+    inv : pandas.DataFrame
+        From :func:`inventory`. [t/yr]
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by pollutant of :data:`POLLUTANTS`. [t/yr]
+    """
+    return inv.groupby("pollutant")["emissions"].sum().reindex(list(POLLUTANTS), fill_value=0.0)
+
+
+# --- controls and costs -----------------------------------------------------------------
+
+
+def capital_recovery_factor(rate: float, years: float) -> float:
+    """Capital recovery factor: the share of a capital cost paid each year.
+
+    Parameters
+    ----------
+    rate : float
+        Discount (interest) rate. [1/yr]
+    years : float
+        Equipment lifetime. [yr]
+
+    Returns
+    -------
+    float
+        CRF. [1/yr]
+
+    Notes
+    -----
+    :math:`CRF = r (1 + r)^n / ((1 + r)^n - 1)`, and :math:`1/n` at :math:`r = 0`.
+    """
+    if years <= 0:
+        raise ValueError(f"lifetime must be positive, got {years!r}")
+    if rate < 0:
+        raise ValueError(f"rate must not be negative, got {rate!r}")
+    if rate == 0:
+        return 1.0 / years
+    g = (1 + rate) ** years
+    return rate * g / (g - 1)
+
+
+def annualised_cost(capital: float, om_per_yr: float, rate: float, years: float) -> float:
+    """Annualised cost of one control unit.
+
+    Parameters
+    ----------
+    capital : float
+        Capital cost. [USD 2009]
+    om_per_yr : float
+        Operation and maintenance. [USD 2009/yr]
+    rate : float
+        Discount rate. [1/yr]
+    years : float
+        Lifetime. [yr]
+
+    Returns
+    -------
+    float
+        :math:`C \\cdot CRF + O\\&M`. [USD 2009/yr]
+    """
+    return capital * capital_recovery_factor(rate, years) + om_per_yr
+
+
+def removal_per_device(control: str) -> pd.Series:
+    """What one control unit removes a year on an average device it fits.
+
+    Parameters
+    ----------
+    control : str
+        Control of :data:`CONTROLS`.
+
+    Returns
+    -------
+    pandas.Series
+        Removed emissions by pollutant. [t/device/yr]
+
+    Notes
+    -----
+    :math:`R_p = CE_p \\sum_f m_{d,f} EF_{d,f,p} / 10^6` with food per device-year
+    :math:`m_{d,f}` [kg] of the device :math:`d` the control fits.
+    """
+    eff = control_efficiencies()
+    if control not in eff.index:
+        raise C3Error(f"unknown control {control!r}; expected one of {CONTROLS}")
+    device = eff.loc[control, "device"]
+    uncontrolled = _per_device_emissions().loc[device].reindex(list(POLLUTANTS), fill_value=0.0)
+    return uncontrolled * eff.loc[control, list(POLLUTANTS)].astype(float)
+
+
+def control_options(
+    devices: pd.Series, rate: float, years: float, uptake: float = 1.0
+) -> pd.DataFrame:
+    """Each control on the devices it fits: efficiency, removal, annual cost, cost per tonne.
+
+    Parameters
+    ----------
+    devices : pandas.Series
+        From :func:`device_counts`. [devices]
+    rate : float
+        Discount rate. [1/yr]
+    years : float
+        Control lifetime. [yr]
+    uptake : float, optional
+        Share of the fitting devices that get the control. [-]
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by control; columns ``device``, ``devices_controlled``, ``ce_PM2.5``,
+        ``ce_VOC`` [-], ``removed_PM2.5``, ``removed_PM10``, ``removed_VOC`` [t/yr],
+        ``annual_cost`` [USD 2009/yr], ``cost_per_t_PM2.5`` and its ``_low`` / ``_high``
+        ends from the capital range [USD 2009/t], ``cost_per_t_VOC`` [USD 2009/t].
+
+    Notes
+    -----
+    Cost per tonne = annualised cost per unit ÷ tonnes one unit removes a year, so it does
+    not depend on the number of devices or on uptake. Where a control removes none of a
+    pollutant its cost per tonne is NaN.
+    """
+    if not 0 <= uptake <= 1:
+        raise ValueError(f"uptake must be within 0–1, got {uptake!r}")
+    eff = control_efficiencies()
+    cost = control_costs()
+    by_device = devices.groupby(level="device").sum()
+    rows = {}
+    for c in CONTROLS:
+        d = eff.loc[c, "device"]
+        n = float(by_device.get(d, 0.0)) * uptake
+        r = removal_per_device(c)
+        annual = {
+            k: annualised_cost(cost.loc[c, f"capital_{k}"], cost.loc[c, "om_per_yr"], rate, years)
+            for k in ("low", "mid", "high")
+        }
+
+        def per_t(value, removed):
+            return value / removed if removed > 0 else float("nan")
+
+        rows[c] = {
+            "device": DEVICE_LABELS[d],
+            "devices_controlled": n,
+            "ce_PM2.5": float(eff.loc[c, "PM2.5"]),
+            "ce_VOC": float(eff.loc[c, "VOC"]),
+            "removed_PM2.5": n * r["PM2.5"],
+            "removed_PM10": n * r["PM10"],
+            "removed_VOC": n * r["VOC"],
+            "annual_cost": n * annual["mid"],
+            "cost_per_t_PM2.5": per_t(annual["mid"], r["PM2.5"]),
+            "cost_per_t_PM2.5_low": per_t(annual["low"], r["PM2.5"]),
+            "cost_per_t_PM2.5_high": per_t(annual["high"], r["PM2.5"]),
+            "cost_per_t_VOC": per_t(annual["mid"], r["VOC"]),
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "control"
+    return out
+
+
+# --- rule thresholds --------------------------------------------------------------------
+
+
+def restaurant_groups(
+    restaurants: pd.Series, covered: tuple[str, ...] = _RULE_DEVICES
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Restaurants grouped by which covered devices they have, with their throughput.
+
+    Parameters
+    ----------
+    restaurants : pandas.Series
+        Restaurants by type. [restaurants]
+    covered : tuple of str, optional
+        Devices whose food counts towards the rule threshold (default: chain-driven and
+        under-fired charbroilers).
+
+    Returns
+    -------
+    groups : pandas.DataFrame
+        One row per (restaurant type, set of covered devices) with at least one covered
+        device; columns ``restaurant_type``, ``devices`` (label), ``restaurants``
+        [restaurants], ``kg_week`` (food on covered devices per restaurant) [kg/week] and
+        one ``n_<device>`` column per covered device (devices in the group) [devices].
+    group_emissions : pandas.DataFrame
+        Indexed like ``groups``; columns (device, pollutant) holding the group's emissions
+        from its covered devices. [t/yr]
+
+    Notes
+    -----
+    The survey gives the share of restaurants with each device, not which devices go
+    together; the device sets are built assuming devices are present independently, so a
+    set :math:`S` has probability
+    :math:`p_t(S) = \\prod_{d \\in S} s_{t,d} \\prod_{d \\notin S} (1 - s_{t,d})`. A
+    restaurant in the set cooks :math:`\\sum_{d \\in S} n_{t,d} m_d / 52.14` kg a week on
+    its covered devices, with the device-year food :math:`m_d`. Summed over the sets the
+    devices and emissions equal the inventory's.
+    """
+    prof = device_profile()
+    per_dev_total = food_per_device().groupby(level="device").sum()
+    ef_dev = _per_device_emissions()
+    rows, ems = [], []
+    for t in RESTAURANT_TYPES:
+        for present in itertools.product((False, True), repeat=len(covered)):
+            chosen = [d for d, p in zip(covered, present, strict=True) if p]
+            if not chosen:
+                continue
+            prob = 1.0
+            for d, p in zip(covered, present, strict=True):
+                s = float(prof.loc[(t, d), "share"])
+                prob *= s if p else 1 - s
+            n = float(restaurants.get(t, 0.0)) * prob
+            row = {
+                "restaurant_type": t,
+                "devices": " + ".join(DEVICE_LABELS[d] for d in chosen),
+                "restaurants": n,
+                "kg_week": sum(
+                    prof.loc[(t, d), "devices_per_restaurant"] * per_dev_total[d] for d in chosen
+                )
+                / WEEKS_PER_YEAR,
+            }
+            em = {}
+            for d in covered:
+                k = n * prof.loc[(t, d), "devices_per_restaurant"] if d in chosen else 0.0
+                row[f"n_{d}"] = k
+                for pol in POLLUTANTS:
+                    em[(d, pol)] = k * float(ef_dev.get((d, pol), 0.0))
+            rows.append(row)
+            ems.append(em)
+    groups = pd.DataFrame(rows)
+    group_emissions = pd.DataFrame(ems, index=groups.index)
+    group_emissions.columns = pd.MultiIndex.from_tuples(
+        group_emissions.columns, names=["device", "pollutant"]
+    )
+    return groups, group_emissions
+
+
+def _per_device_emissions() -> pd.Series:
+    """Uncontrolled emissions of one average device, by (device, pollutant). [t/device/yr]"""
+    idx = pd.MultiIndex.from_product([["one"], DEVICES], names=["restaurant_type", "device"])
+    one = emissions(food_cooked(pd.Series(1.0, idx, name="devices")))
+    return one.groupby(["device", "pollutant"])["emissions"].sum()
+
+
+def _norm_cdf(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.vectorize(math.erf)(np.asarray(x, dtype=float) / math.sqrt(2.0)))
+
+
+def _covered_fractions(
+    kg_week: np.ndarray, threshold_kg_week: float, spread: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Share of restaurants and of their throughput at or above a threshold, per group."""
+    m = np.asarray(kg_week, dtype=float)
+    if threshold_kg_week <= 0:
+        return np.ones_like(m), np.ones_like(m)
+    if spread <= 0:
+        above = (m >= threshold_kg_week).astype(float)
+        return above, above
+    log_ratio = np.log(m / threshold_kg_week)
+    half = spread**2 / 2
+    share_r = _norm_cdf((log_ratio - half) / spread)
+    share_e = _norm_cdf((log_ratio + half) / spread)
+    return share_r, share_e
+
+
+def coverage(
+    groups: pd.DataFrame,
+    group_emissions: pd.DataFrame,
+    threshold_kg_week: float,
+    spread: float,
+) -> pd.Series:
+    """Share of charbroiling restaurants and of their emissions a threshold rule covers.
+
+    Parameters
+    ----------
+    groups, group_emissions : pandas.DataFrame
+        From :func:`restaurant_groups`.
+    threshold_kg_week : float
+        Restaurants cooking at least this much a week on covered devices are covered.
+        [kg/week]
+    spread : float
+        Standard deviation of log throughput within a group (0: every restaurant of a
+        group cooks the group mean). [-]
+
+    Returns
+    -------
+    pandas.Series
+        ``restaurants`` (covered) [restaurants], ``restaurant_share`` [-] and one
+        ``emission_share_<pollutant>`` [-] per pollutant with emissions.
+
+    Notes
+    -----
+    Within a group of mean throughput :math:`m`, throughput is lognormal with mean
+    :math:`m` and log-sd :math:`\\sigma` (an assumption: the survey gives only means).
+    The covered share of restaurants is
+    :math:`\\Phi((\\ln(m/T) - \\sigma^2/2)/\\sigma)` and, because a restaurant's emissions
+    scale with its throughput, the covered share of emissions is
+    :math:`\\Phi((\\ln(m/T) + \\sigma^2/2)/\\sigma)`.
+    """
+    share_r, share_e = _covered_fractions(groups["kg_week"], threshold_kg_week, spread)
+    n = groups["restaurants"].to_numpy()
+    total_n = n.sum()
+    out = {
+        "restaurants": float((n * share_r).sum()),
+        "restaurant_share": float((n * share_r).sum() / total_n) if total_n > 0 else math.nan,
+    }
+    by_pol = group_emissions.T.groupby(level="pollutant").sum().T
+    for pol in POLLUTANTS:
+        e = by_pol[pol].to_numpy() if pol in by_pol else np.zeros(len(n))
+        if e.sum() > 0:
+            out[f"emission_share_{pol}"] = float((e * share_e).sum() / e.sum())
+    return pd.Series(out)
+
+
+def coverage_curve(
+    groups: pd.DataFrame,
+    group_emissions: pd.DataFrame,
+    thresholds_kg_week: np.ndarray,
+    spread: float,
+) -> pd.DataFrame:
+    """:func:`coverage` over a range of thresholds.
+
+    Parameters
+    ----------
+    groups, group_emissions : pandas.DataFrame
+        From :func:`restaurant_groups`.
+    thresholds_kg_week : array_like
+        Thresholds. [kg/week]
+    spread : float
+        Log-sd of throughput within a group. [-]
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``threshold_kg_week``; columns as :func:`coverage` plus
+        ``threshold_lb_week`` [lb/week].
+    """
+    rows = {
+        float(t): coverage(groups, group_emissions, float(t), spread) for t in thresholds_kg_week
+    }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "threshold_kg_week"
+    out.insert(0, "threshold_lb_week", out.index.to_numpy() / KG_PER_LB)
+    return out
+
+
+def rule_outcome(
+    groups: pd.DataFrame,
+    group_emissions: pd.DataFrame,
+    threshold_kg_week: float,
+    spread: float,
+    control_for: dict[str, str],
+    uptake: float = 1.0,
+    rate: float = 0.07,
+    years: float = 10.0,
+) -> pd.DataFrame:
+    """Emissions a threshold rule covers, the reduction it buys and what it costs.
+
+    Parameters
+    ----------
+    groups, group_emissions : pandas.DataFrame
+        From :func:`restaurant_groups`.
+    threshold_kg_week : float
+        Applicability threshold. [kg/week]
+    spread : float
+        Log-sd of throughput within a group. [-]
+    control_for : dict of str to str
+        Control required on each covered device, e.g. ``{"chain_driven":
+        "catalytic_oxidiser", "underfired": "esp"}``.
+    uptake : float, optional
+        Share of covered devices actually fitted (compliance). [-]
+    rate : float, optional
+        Discount rate. [1/yr]
+    years : float, optional
+        Control lifetime. [yr]
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by pollutant; columns ``uncontrolled`` (all covered-device emissions),
+        ``covered``, ``reduction`` [t/yr], ``reduction_share`` [-]; ``attrs`` holds
+        ``devices_controlled`` [devices] and ``annual_cost`` [USD 2009/yr].
+
+    Notes
+    -----
+    :math:`\\Delta E_p = u \\sum_{g,d} f_E(g, T) \\, E_{g,d,p} \\, CE_{c(d),p}` and the cost
+    :math:`u \\sum_{g,d} f_R(g, T) \\, D_{g,d} \\, A_{c(d)}` with the covered shares of
+    :func:`coverage`, the group emissions :math:`E` and devices :math:`D` and the annualised
+    cost per unit :math:`A`.
+    """
+    if not 0 <= uptake <= 1:
+        raise ValueError(f"uptake must be within 0–1, got {uptake!r}")
+    eff = control_efficiencies()
+    cost = control_costs()
+    share_r, share_e = _covered_fractions(groups["kg_week"], threshold_kg_week, spread)
+    devices = sorted({d for d, _ in group_emissions.columns}, key=DEVICES.index)
+    rows = {}
+    units = 0.0
+    annual = 0.0
+    for d in devices:
+        c = control_for.get(d)
+        if c is not None and eff.loc[c, "device"] != d:
+            raise C3Error(f"control {c!r} does not fit {d!r} (it fits {eff.loc[c, 'device']!r})")
+        n_cov = float((groups[f"n_{d}"].to_numpy() * share_r).sum()) * uptake
+        units += n_cov
+        if c is not None:
+            annual += n_cov * annualised_cost(
+                cost.loc[c, "capital_mid"], cost.loc[c, "om_per_yr"], rate, years
+            )
+    for pol in POLLUTANTS:
+        unc = cov = red = 0.0
+        for d in devices:
+            e = group_emissions[(d, pol)].to_numpy()
+            c = control_for.get(d)
+            ce = float(eff.loc[c, pol]) if c is not None else 0.0
+            unc += e.sum()
+            covered = float((e * share_e).sum())
+            cov += covered
+            red += covered * ce * uptake
+        rows[pol] = {
+            "uncontrolled": unc,
+            "covered": cov,
+            "reduction": red,
+            "reduction_share": red / unc if unc > 0 else math.nan,
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "pollutant"
+    out.attrs = {"devices_controlled": units, "annual_cost": annual}
+    return out
+
+
+# --- street food ------------------------------------------------------------------------
+
+
+def street_food_assessed(country: str) -> bool:
+    """Whether the street-food grilling line applies to a city's country.
+
+    Parameters
+    ----------
+    country : str
+        The city's country.
+
+    Returns
+    -------
+    bool
+        True for the programme's Asian countries (:data:`STREET_FOOD_COUNTRIES`).
+    """
+    return country in STREET_FOOD_COUNTRIES
+
+
+def street_grilling(stalls: float, kg_per_stall_day: float, days_per_yr: float) -> pd.DataFrame:
+    """Street-food charcoal grilling under bracketing proxy factors (NOT a sourced estimate).
+
+    Parameters
+    ----------
+    stalls : float
+        Stalls grilling meat over charcoal. [stalls]
+    kg_per_stall_day : float
+        Meat grilled per stall per operating day. [kg/day]
+    days_per_yr : float
+        Operating days a year. [days/yr]
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by scenario (``low``, ``central``, ``high`` proxy factors; ``drips low`` and
+        ``drips high`` = central × the Yu et al. 2020 multipliers, PM2.5 only); columns
+        ``ef_PM2.5`` [g/kg], ``PM2.5`` and ``PM10`` [t/yr]; ``attrs["food_t"]`` [t/yr].
+
+    Notes
+    -----
+    :math:`E = S \\cdot q \\cdot d \\cdot EF / 10^6`. No per-kg factor for street
+    charcoal grilling exists in the reference; the factors are US charbroiler proxies.
+    """
+    f = street_food_factors().set_index(["parameter", "pollutant"])["value"].astype(float)
+    food_kg = stalls * kg_per_stall_day * days_per_yr
+    rows = {}
+    for s in ("low", "central", "high"):
+        rows[s] = {
+            "ef_PM2.5": f[(f"ef_{s}", "PM2.5")],
+            "PM2.5": food_kg * f[(f"ef_{s}", "PM2.5")] / 1e6,
+            "PM10": food_kg * f[(f"ef_{s}", "PM10")] / 1e6,
+        }
+    for s in ("low", "high"):
+        ef = f[("ef_central", "PM2.5")] * f[(f"drip_multiplier_{s}", "PM2.5")]
+        rows[f"drips {s}"] = {"ef_PM2.5": ef, "PM2.5": food_kg * ef / 1e6, "PM10": math.nan}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "scenario"
+    out.attrs = {"food_t": food_kg / 1000}
+    return out
+
+
+def street_sensitivity(restaurant_pm25: float, street: pd.DataFrame) -> pd.DataFrame:
+    """How much the city's cooking PM2.5 depends on the unsourced street-grilling factor.
+
+    Parameters
+    ----------
+    restaurant_pm25 : float
+        Restaurant PM2.5 from the NEI method. [t/yr]
+    street : pandas.DataFrame
+        From :func:`street_grilling`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by scenario; columns ``street_PM2.5``, ``total_PM2.5`` [t/yr] and
+        ``street_share`` [-].
+    """
+    s = street["PM2.5"].astype(float)
+    total = restaurant_pm25 + s
+    return pd.DataFrame(
+        {"street_PM2.5": s, "total_PM2.5": total, "street_share": s / total.where(total > 0)}
+    )
+
+
+# --- assessment -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Workbook levers shared by both cities.
+
+    Attributes
+    ----------
+    rate : float
+        Discount rate for the capital recovery factor. [1/yr]
+    lifetime_yr : float
+        Control lifetime. [yr]
+    underfired_control : str
+        Control a rule requires on under-fired charbroilers (chain-driven get a catalytic
+        oxidiser).
+    uptake : float
+        Share of covered devices fitted. [-]
+    spread : float
+        Log-sd of restaurant throughput within a group (assumption). [-]
+    threshold_lb_week : float
+        Rule threshold studied in the explorer and the headline. [lb/week]
+    """
+
+    rate: float = 0.07
+    lifetime_yr: float = 10.0
+    underfired_control: str = "esp"
+    uptake: float = 1.0
+    spread: float = 0.7
+    threshold_lb_week: float = 400.0
+
+    @property
+    def control_for(self) -> dict[str, str]:
+        """Control required on each rule device."""
+        return {"chain_driven": "catalytic_oxidiser", "underfired": self.underfired_control}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Commercial-cooking results for one city.
+
+    Attributes
+    ----------
+    restaurants : pandas.Series
+        Restaurants by type. [restaurants]
+    devices : pandas.Series
+        Devices by type and device. [devices]
+    inventory : pandas.DataFrame
+        From :func:`inventory`. [t/yr]
+    controls : pandas.DataFrame
+        From :func:`control_options` at full uptake.
+    groups, group_emissions : pandas.DataFrame
+        From :func:`restaurant_groups`.
+    curve : pandas.DataFrame
+        From :func:`coverage_curve`.
+    rules : dict of str to pandas.DataFrame
+        Threshold label → :func:`rule_outcome`.
+    street : pandas.DataFrame or None
+        From :func:`street_grilling`; None where the line is not assessed.
+    """
+
+    restaurants: pd.Series
+    devices: pd.Series
+    inventory: pd.DataFrame
+    controls: pd.DataFrame
+    groups: pd.DataFrame
+    group_emissions: pd.DataFrame
+    curve: pd.DataFrame
+    rules: dict = field(default_factory=dict)
+    street: pd.DataFrame | None = None
+
+    @property
+    def totals(self) -> pd.Series:
+        """Uncontrolled restaurant emissions by pollutant. [t/yr]"""
+        return totals(self.inventory)
+
+
+def rule_thresholds() -> dict[str, float]:
+    """The current and proposed Rule 1138 thresholds, label → value. [lb/week]"""
+    r = rule_table()
+    return {
+        f"{r.loc[k, 'value']:g} lb/week": float(r.loc[k, "value"])
+        for k in ("threshold_current", "threshold_proposed")
+    }
+
+
+def assess_city(city: pd.DataFrame, country: str, settings: Settings) -> Assessment:
+    """Inventory, controls, threshold coverage and street grilling for one city.
+
+    Parameters
+    ----------
+    city : pandas.DataFrame
+        The city's commercial-cooking inputs indexed by field (column ``value``).
+    country : str
+        The city's country (decides whether the street-food line applies).
+    settings : Settings
+        Workbook levers.
+
+    Returns
+    -------
+    Assessment
+    """
+    restaurants = restaurant_counts(city)
+    devices = device_counts(restaurants)
+    groups, group_em = restaurant_groups(restaurants)
+    thresholds = np.linspace(0.0, lb_to_kg(3000.0), 121)
+    rules = {
+        label: rule_outcome(
+            groups,
+            group_em,
+            lb_to_kg(lb),
+            settings.spread,
+            settings.control_for,
+            settings.uptake,
+            settings.rate,
+            settings.lifetime_yr,
+        )
+        for label, lb in rule_thresholds().items()
+    }
+    street = None
+    if street_food_assessed(country):
+        v = city["value"].astype(float)
+        street = street_grilling(
+            float(v["street_grill_stalls"]),
+            float(v["street_grill_kg_per_stall_day"]),
+            float(v["street_grill_days_per_yr"]),
+        )
+    return Assessment(
+        restaurants=restaurants,
+        devices=devices,
+        inventory=inventory(restaurants),
+        controls=control_options(devices, settings.rate, settings.lifetime_yr),
+        groups=groups,
+        group_emissions=group_em,
+        curve=coverage_curve(groups, group_em, thresholds, settings.spread),
+        rules=rules,
+        street=street,
+    )
+
+
+def results_table(assessments: dict[str, Assessment], settings: Settings) -> pd.DataFrame:
+    """Headline results side by side (one column per city).
+
+    Parameters
+    ----------
+    assessments : dict of str to Assessment
+        Column label → assessment.
+    settings : Settings
+        The levers (for the control named in the rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows (section, quantity) with a ``unit`` column; NaN where not assessed.
+    """
+    cols = {}
+    for label, a in assessments.items():
+        t = a.totals
+        col = {
+            ("activity", "restaurants (3 types)", "restaurants"): a.restaurants.sum(),
+            ("activity", "charbroilers", "devices"): a.devices.loc[
+                (slice(None), list(_RULE_DEVICES))
+            ].sum(),
+            ("activity", "food cooked", "t/yr"): a.inventory.drop_duplicates(
+                ["restaurant_type", "device", "food"]
+            )["food_kg"].sum()
+            / 1000,
+        }
+        for pol in POLLUTANTS:
+            unit = "t/yr (unit uncertain)" if pol == "CO" else "t/yr"
+            col[("restaurant emissions", pol, unit)] = t[pol]
+        for c in CONTROLS:
+            row = a.controls.loc[c]
+            col[("controls, all fitting devices", f"{c}: PM2.5 removed", "t/yr")] = row[
+                "removed_PM2.5"
+            ]
+            col[("controls, all fitting devices", f"{c}: cost per t PM2.5", "USD 2009/t")] = row[
+                "cost_per_t_PM2.5"
+            ]
+        for label_rule, r in a.rules.items():
+            col[("rule " + label_rule, "restaurants covered", "restaurants")] = (
+                _covered_restaurants(a, label_rule, settings)
+            )
+            col[("rule " + label_rule, "PM2.5 reduction", "t/yr")] = r.loc["PM2.5", "reduction"]
+            col[("rule " + label_rule, "VOC reduction", "t/yr")] = r.loc["VOC", "reduction"]
+            col[("rule " + label_rule, "annual cost", "USD 2009/yr")] = r.attrs["annual_cost"]
+        s = a.street
+        col[("street grilling (proxy factors)", "PM2.5, central", "t/yr")] = (
+            s.loc["central", "PM2.5"] if s is not None else math.nan
+        )
+        col[("street grilling (proxy factors)", "PM2.5, low–high range", "t/yr")] = (
+            s.loc["high", "PM2.5"] - s.loc["low", "PM2.5"] if s is not None else math.nan
+        )
+        cols[label] = col
+    out = pd.DataFrame(cols)
+    out.index = out.index.set_names(["section", "quantity", "unit"])
+    return out.reset_index(level="unit")
+
+
+def _covered_restaurants(a: Assessment, label: str, settings: Settings) -> float:
+    lb = rule_thresholds()[label]
+    return float(
+        coverage(a.groups, a.group_emissions, lb_to_kg(lb), settings.spread)["restaurants"]
+    )
+
+
+def metrics(assessments: dict[str, Assessment], settings: Settings) -> pd.DataFrame:
+    """Metrics for :func:`c3lib.casestudy.publish`, keyed by city id.
+
+    Parameters
+    ----------
+    assessments : dict of str to Assessment
+        City id → assessment.
+    settings : Settings
+        The levers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``city``, ``metric``, ``value``, ``unit``, ``pollutant``, ``scope``,
+        ``headline``.
+    """
+    rows = []
+
+    def add(city, metric, value, unit, pollutant=None, scope=None, headline=False):
+        if value is not None and math.isfinite(float(value)):
+            rows.append(
+                {
+                    "city": city,
+                    "metric": metric,
+                    "value": float(value),
+                    "unit": unit,
+                    "pollutant": pollutant,
+                    "scope": scope,
+                    "headline": headline,
+                }
+            )
+
+    for city, a in assessments.items():
+        t = a.totals
+        add(city, "restaurants", a.restaurants.sum(), "restaurants", scope="three NEI types")
+        for pol in POLLUTANTS:
+            scope = "restaurants" if pol != "CO" else "restaurants, unit uncertain"
+            add(city, "cooking_emissions", t[pol], "t/yr", pol, scope, headline=pol == "PM2.5")
+        for c in CONTROLS:
+            row = a.controls.loc[c]
+            add(city, "control_reduction", row["removed_PM2.5"], "t/yr", "PM2.5", c)
+            add(city, "control_reduction", row["removed_VOC"], "t/yr", "VOC", c)
+            add(
+                city,
+                "cost_per_tonne",
+                row["cost_per_t_PM2.5"],
+                "USD 2009/t",
+                "PM2.5",
+                c,
+                headline=c == settings.underfired_control,
+            )
+        for label, r in a.rules.items():
+            scope = f"rule threshold {label}"
+            cov = coverage(
+                a.groups, a.group_emissions, lb_to_kg(rule_thresholds()[label]), settings.spread
+            )
+            add(city, "rule_restaurant_share", cov["restaurant_share"], "fraction", None, scope)
+            add(
+                city,
+                "rule_emission_share",
+                cov.get("emission_share_PM2.5", math.nan),
+                "fraction",
+                "PM2.5",
+                scope,
+            )
+            for pol in ("PM2.5", "VOC"):
+                add(
+                    city,
+                    "rule_reduction",
+                    r.loc[pol, "reduction"],
+                    "t/yr",
+                    pol,
+                    scope,
+                    headline=pol == "PM2.5" and label.startswith("400"),
+                )
+            add(city, "rule_annual_cost", r.attrs["annual_cost"], "USD 2009/yr", None, scope)
+        if a.street is not None:
+            for s in ("low", "central", "high"):
+                add(
+                    city,
+                    "street_grilling_emissions",
+                    a.street.loc[s, "PM2.5"],
+                    "t/yr",
+                    "PM2.5",
+                    f"proxy factor {s} (no sourced factor)",
+                )
+    return pd.DataFrame(rows)
+
+
+def what_if(
+    city: pd.DataFrame,
+    settings: Settings,
+    threshold_lb_week: float,
+    uptake: float,
+    underfired_control: str,
+):
+    """Explorer update: one rule threshold, uptake and under-fired control → chart and table.
+
+    Parameters
+    ----------
+    city : pandas.DataFrame
+        The city's commercial-cooking inputs indexed by field (column ``value``).
+    settings : Settings
+        The other levers (rate, lifetime, spread).
+    threshold_lb_week : float
+        Rule threshold. [lb/week]
+    uptake : float
+        Share of covered devices fitted. [-]
+    underfired_control : str
+        Control required on under-fired charbroilers.
+
+    Returns
+    -------
+    tuple
+        (matplotlib Figure: coverage curve with the threshold marked and PM2.5 before/after,
+        pandas.DataFrame of the rule's results).
+    """
+    import matplotlib.pyplot as plt
+
+    restaurants = restaurant_counts(city)
+    groups, group_em = restaurant_groups(restaurants)
+    control_for = {"chain_driven": "catalytic_oxidiser", "underfired": underfired_control}
+    t_kg = lb_to_kg(threshold_lb_week)
+    out = rule_outcome(
+        groups,
+        group_em,
+        t_kg,
+        settings.spread,
+        control_for,
+        uptake,
+        settings.rate,
+        settings.lifetime_yr,
+    )
+    cov = coverage(groups, group_em, t_kg, settings.spread)
+    curve = coverage_curve(groups, group_em, np.linspace(0, lb_to_kg(3000), 61), settings.spread)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    ax1.plot(curve["threshold_lb_week"], curve["restaurant_share"] * 100, label="restaurants")
+    ax1.plot(curve["threshold_lb_week"], curve["emission_share_PM2.5"] * 100, label="PM2.5")
+    ax1.axvline(threshold_lb_week, color="0.3", ls="--", lw=1)
+    ax1.set_xlabel("threshold [lb meat/week on charbroilers]")
+    ax1.set_ylabel("share covered [%]")
+    ax1.set_ylim(0, 102)
+    ax1.legend(frameon=False)
+    pols = ["PM2.5", "VOC"]
+    before = out.loc[pols, "uncontrolled"].to_numpy()
+    after = before - out.loc[pols, "reduction"].to_numpy()
+    x = np.arange(len(pols))
+    ax2.bar(x - 0.2, before, 0.4, label="no rule", color="0.65")
+    ax2.bar(x + 0.2, after, 0.4, label="with rule", color="tab:green")
+    ax2.set_xticks(x, pols)
+    ax2.set_ylabel("charbroiler emissions [t/yr]")
+    ax2.legend(frameon=False)
+    fig.tight_layout()
+    cost = out.attrs["annual_cost"]
+    red = out.loc["PM2.5", "reduction"]
+    table = pd.DataFrame(
+        {
+            "value": [
+                cov["restaurants"],
+                cov["restaurant_share"],
+                cov.get("emission_share_PM2.5", math.nan),
+                red,
+                out.loc["VOC", "reduction"],
+                cost,
+                cost / red if red > 0 else math.nan,
+            ],
+            "unit": [
+                "restaurants",
+                "fraction",
+                "fraction",
+                "t/yr",
+                "t/yr",
+                "USD 2009/yr",
+                "USD 2009/t",
+            ],
+        },
+        index=[
+            "restaurants covered",
+            "share of charbroiling restaurants covered",
+            "share of charbroiler PM2.5 covered",
+            "PM2.5 reduction",
+            "VOC reduction",
+            "annual cost of the controls",
+            "cost per t PM2.5 removed",
+        ],
+    )
+    return fig, table
+
+
+def assumption_rows(settings: Settings, cities: dict[str, str]) -> list[dict]:
+    """The workbook's own assumptions beyond the city inputs, as assumption records.
+
+    Parameters
+    ----------
+    settings : Settings
+        The levers.
+    cities : dict of str to str
+        City id → country (for the street-food line).
+
+    Returns
+    -------
+    list of dict
+        Keys ``city``, ``input``, ``value``, ``unit``, ``basis``, ``source``.
+    """
+    rows = [
+        {
+            "city": "all",
+            "input": "throughput spread within a restaurant group",
+            "value": settings.spread,
+            "unit": "log-sd",
+            "basis": "distribution assumption: lognormal around the survey means; the survey "
+            "gives means only",
+            "source": "assumption (workbook parameter)",
+        },
+        {
+            "city": "all",
+            "input": "devices present independently",
+            "value": "yes",
+            "unit": "",
+            "basis": "the survey gives the share with each device, not which go together",
+            "source": "assumption",
+        },
+        {
+            "city": "all",
+            "input": "discount rate; control lifetime",
+            "value": f"{settings.rate:g}; {settings.lifetime_yr:g}",
+            "unit": "1/yr; yr",
+            "basis": "scenario setting for the capital recovery factor",
+            "source": "assumption (workbook parameter)",
+        },
+        {
+            "city": "all",
+            "input": "US survey device profile and food per device",
+            "value": "NEI defaults",
+            "unit": "",
+            "basis": "applied to every city; Asian kitchens likely differ",
+            "source": "EPA 2020 NEI TSD §19 (methods_factors §3.3)",
+        },
+        {
+            "city": "all",
+            "input": "CO factors",
+            "value": "g/kg",
+            "unit": "",
+            "basis": CO_CAVEAT,
+            "source": "USEPA/commcooking nemo_efs_table.csv",
+        },
+    ]
+    keys = {
+        "cooking_controls": ("control", "pollutant", "efficiency", None),
+        "cooking_costs": ("control", "item", "value", "unit"),
+        "cooking_devices": ("restaurant_type", "device", "value", "unit"),
+        "cooking_street_food": ("parameter", "pollutant", "value", "unit"),
+    }
+    for table, (a, b, value, unit) in keys.items():
+        df = reference_table(table)
+        for r in df[df["quality"] == "assumed"].to_dict("records"):
+            rows.append(
+                {
+                    "city": "all",
+                    "input": f"{table}: {r[a]} {r[b]}",
+                    "value": r[value],
+                    "unit": r[unit] if unit else "fraction",
+                    "basis": "unsourced estimate",
+                    "source": r["source"],
+                }
+            )
+    for city, country in cities.items():
+        if not street_food_assessed(country):
+            rows.append(
+                {
+                    "city": city,
+                    "input": "street-food grilling line",
+                    "value": "not assessed",
+                    "unit": "",
+                    "basis": "the line covers the programme's Asian cities only",
+                    "source": "assumption",
+                }
+            )
+    return rows
+
+
+# --- charts -----------------------------------------------------------------------------
+
+_FOOD_COLOURS = {
+    "hamburger": "#8c564b",
+    "steak": "#d62728",
+    "poultry": "#ff7f0e",
+    "pork": "#e377c2",
+    "seafood": "#1f77b4",
+}
+
+
+def plot_emissions(inventories: dict[str, pd.DataFrame], pollutant: str = "PM2.5"):
+    """Emissions of one pollutant by device, stacked by food, one panel per city.
+
+    Parameters
+    ----------
+    inventories : dict of str to pandas.DataFrame
+        City label → :func:`inventory`. [t/yr]
+    pollutant : str, optional
+        Pollutant to draw.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(inventories), figsize=(4.8 * len(inventories), 3.4))
+    axes = np.atleast_1d(axes)
+    for ax, (label, inv) in zip(axes, inventories.items(), strict=True):
+        table = by_device_food(inv, pollutant).drop(columns="total")
+        left = np.zeros(len(table))
+        for food in table.columns:
+            ax.barh(table.index, table[food], left=left, color=_FOOD_COLOURS[food], label=food)
+            left += table[food].to_numpy()
+        ax.invert_yaxis()
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel(f"{pollutant} [t/yr]")
+    axes[-1].legend(frameon=False, fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_control_costs(controls: pd.DataFrame):
+    """Cost per tonne of PM2.5 removed by control, with the capital-cost range.
+
+    Parameters
+    ----------
+    controls : pandas.DataFrame
+        From :func:`control_options`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Bars at the mid capital cost, whiskers at the low and high ends, and the SJVAPCD
+        2009 benchmark range shaded.
+    """
+    import matplotlib.pyplot as plt
+
+    bench = reference_table("cooking_costs").set_index("item")["value"].astype(float)
+    lo = bench["cost_per_ton_low"] / KG_PER_SHORT_TON * 1000
+    hi = bench["cost_per_ton_high"] / KG_PER_SHORT_TON * 1000
+    fig, ax = plt.subplots(figsize=(7.0, 3.4))
+    mid = controls["cost_per_t_PM2.5"] / 1000
+    err = np.vstack(
+        [
+            mid - controls["cost_per_t_PM2.5_low"] / 1000,
+            controls["cost_per_t_PM2.5_high"] / 1000 - mid,
+        ]
+    )
+    labels = [f"{CONTROL_LABELS[c]}\n({controls.loc[c, 'device']})" for c in controls.index]
+    ax.axvspan(lo / 1000, hi / 1000, color="tab:green", alpha=0.25, zorder=0)
+    ax.barh(labels, mid, xerr=err, color="tab:blue", alpha=0.85, capsize=3, zorder=2)
+    ax.text(hi / 1000, -0.6, " SJVAPCD 2009 estimate", color="tab:green", fontsize=8, va="bottom")
+    ax.invert_yaxis()
+    ax.set_xlabel("cost per t PM2.5 removed [thousand USD 2009/t]")
+    fig.tight_layout()
+    return fig
+
+
+def plot_threshold_curve(curves: dict[str, pd.DataFrame], marks_lb_week: dict[str, float]):
+    """Share of charbroiling restaurants and of their PM2.5 covered vs the rule threshold.
+
+    Parameters
+    ----------
+    curves : dict of str to pandas.DataFrame
+        City label → :func:`coverage_curve`.
+    marks_lb_week : dict of str to float
+        Thresholds to mark, label → value. [lb/week]
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6), sharey=True)
+    for (label, curve), style in zip(curves.items(), ("-", "--", ":"), strict=False):
+        x = curve["threshold_lb_week"]
+        axes[0].plot(x, curve["restaurant_share"] * 100, style, label=label)
+        axes[1].plot(x, curve["emission_share_PM2.5"] * 100, style, label=label)
+    for ax, title in zip(axes, ("restaurants covered", "PM2.5 covered"), strict=True):
+        for name, lb in marks_lb_week.items():
+            ax.axvline(lb, color="0.4", lw=0.8, ls="-.")
+            ax.text(lb, 3, f" {name}", rotation=90, fontsize=8, va="bottom")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("threshold [lb meat/week on charbroilers]")
+        ax.set_ylim(0, 102)
+    axes[0].set_ylabel("share of charbroiling restaurants [%]")
+    axes[1].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_street_sensitivity(sensitivity: dict[str, pd.DataFrame]):
+    """Restaurant and street-grilling PM2.5 under each proxy-factor scenario.
+
+    Parameters
+    ----------
+    sensitivity : dict of str to pandas.DataFrame
+        City label → :func:`street_sensitivity`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    n = max(len(sensitivity), 1)
+    fig, axes = plt.subplots(1, n, figsize=(4.8 * n, 3.4), squeeze=False)
+    for ax, (label, s) in zip(axes[0], sensitivity.items(), strict=False):
+        rest = s["total_PM2.5"] - s["street_PM2.5"]
+        ax.bar(s.index, rest, color="0.65", label="restaurants (NEI method)")
+        ax.bar(s.index, s["street_PM2.5"], bottom=rest, color="tab:red", label="street grilling")
+        ax.set_title(label, fontsize=10)
+        ax.set_ylabel("PM2.5 [t/yr]")
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    axes[0][0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

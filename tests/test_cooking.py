@@ -1,0 +1,397 @@
+"""Tests for c3lib.cooking against hand-worked examples (numbers written out in comments).
+
+Constants used below:
+  1 lb = 0.45359237 kg; 1 short ton = 2,000 lb = 907.18474 kg; 52.142857 weeks a year.
+  Food per device-year (short tons): under-fired 7.0 hamburger + 4.7 steak + 8.4 poultry
+  + 3.8 pork + 3.7 seafood = 27.6; chain-driven 20.7 + 6.1 + 10.7 + 1.5 + 3.1 = 42.1.
+  PM2.5 of one average under-fired device:
+    31.9×7.0 + 16.8×4.7 + 9.9×8.4 + 9.9×3.8 + 3.2×3.7
+    = 223.3 + 78.96 + 83.16 + 37.62 + 11.84 = 434.88 g/kg × short ton
+    → 434.88 × 907.18474 kg × g/kg = 394,516 g = 0.394516 t/yr.
+  PM2.5 of one average chain-driven device:
+    7.3×20.7 + 7.3×6.1 + 9.9×10.7 + 9.9×1.5 + 3.2×3.1
+    = 151.11 + 44.53 + 105.93 + 14.85 + 9.92 = 326.34 → 0.296051 t/yr.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from c3lib import cooking as ck
+from c3lib.exceptions import C3Error
+from c3lib.reference import field_table, reference_table
+
+matplotlib.use("Agg")
+
+UNDERFIRED_PM25_T = 434.88 * 907.18474 / 1e6  # 0.394516 t per device-year
+CHAIN_PM25_T = 326.34 * 907.18474 / 1e6  # 0.296051 t per device-year
+CRF_7_10 = 0.07 * 1.07**10 / (1.07**10 - 1)  # 0.142378
+
+
+def city_frame(fast_food=0.0, ethnic=0.0, steak_bbq=0.0, stalls=0.0, kg=10.0, days=300.0):
+    return pd.DataFrame(
+        {
+            "value": {
+                "fast_food_restaurants": fast_food,
+                "ethnic_restaurants": ethnic,
+                "steak_bbq_restaurants": steak_bbq,
+                "street_grill_stalls": stalls,
+                "street_grill_kg_per_stall_day": kg,
+                "street_grill_days_per_yr": days,
+            }
+        }
+    )
+
+
+# --- reference data ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "cooking_ef",
+        "cooking_meat",
+        "cooking_devices",
+        "cooking_controls",
+        "cooking_costs",
+        "cooking_rules",
+        "cooking_street_food",
+    ],
+)
+def test_reference_table_assumed_rows_say_unsourced(table):
+    df = reference_table(table)
+    assert df["source"].str.strip().ne("").all()
+    assumed = df[df["quality"] == "assumed"]
+    # every assumed row tells the reader the value has no source (or is a proxy)
+    assert assumed["source"].str.contains("unsourced").all()
+
+
+def test_emission_factors_co_rows_carry_unit_caveat():
+    ef = ck.emission_factors()
+    co = ef[ef["pollutant"] == "CO"]
+    assert len(co) > 0 and co["note"].str.contains("unit uncertain").all()
+
+
+def test_emission_factors_underfired_hamburger():
+    # methods_factors §3.2: under-fired hamburger PM10 32.67, PM2.5 31.9, VOC 3.94 g/kg
+    ef = ck.emission_factors().set_index(["device", "food", "pollutant"])["value"]
+    assert ef[("underfired", "hamburger", "PM10")] == 32.67
+    assert ef[("underfired", "hamburger", "PM2.5")] == 31.9
+    assert ef[("underfired", "hamburger", "VOC")] == 3.94
+
+
+def test_food_per_device_short_tons_to_kg():
+    # chain-driven hamburger 20.7 short ton × 907.18474 = 18,778.72 kg
+    m = ck.food_per_device()
+    assert m[("chain_driven", "hamburger")] == pytest.approx(18778.724, rel=1e-6)
+
+
+def test_control_efficiencies_catalytic_and_esp():
+    eff = ck.control_efficiencies()
+    assert eff.loc["catalytic_oxidiser", "PM10"] == 0.83
+    assert eff.loc["catalytic_oxidiser", "VOC"] == 0.86
+    assert eff.loc["esp", "PM2.5"] == 0.90
+    assert eff.loc["esp", "VOC"] == 0.0  # no VOC figure: not credited
+    assert eff.loc["esp", "device"] == "underfired"
+
+
+def test_field_table_restaurant_defaults_per_capita_and_sourced():
+    ft = field_table("commercial-cooking")
+    for f in ("fast_food_restaurants", "ethnic_restaurants", "steak_bbq_restaurants"):
+        assert ft.loc[f, "scale"] == "per_capita"
+        assert "unsourced estimate" in ft.loc[f, "default_source"]
+
+
+# --- inventory --------------------------------------------------------------------------
+
+
+def test_lb_to_kg_rule_thresholds():
+    # 875 lb × 0.45359237 = 396.893 kg; 400 lb = 181.437 kg
+    assert ck.lb_to_kg(875) == pytest.approx(396.893, rel=1e-5)
+    assert ck.lb_to_kg(400) == pytest.approx(181.437, rel=1e-5)
+
+
+def test_device_counts_fast_food_underfired():
+    # 1,000 fast-food restaurants × 0.308 with one × 1.58 per restaurant = 486.64 devices
+    d = ck.device_counts(pd.Series({"fast_food": 1000.0, "ethnic": 0.0, "steak_bbq": 0.0}))
+    assert d[("fast_food", "underfired")] == pytest.approx(486.64)
+    assert d[("ethnic", "underfired")] == 0.0
+
+
+def test_emissions_one_underfired_device_hamburger():
+    # 7.0 short ton = 6,350.29 kg × 31.9 g/kg = 202,574 g = 0.202574 t
+    idx = pd.MultiIndex.from_tuples([("x", "underfired")], names=["restaurant_type", "device"])
+    e = ck.emissions(ck.food_cooked(pd.Series([1.0], idx, name="devices")))
+    row = e[(e["food"] == "hamburger") & (e["pollutant"] == "PM2.5")]
+    assert row["emissions"].iloc[0] == pytest.approx(0.202574, rel=1e-5)
+    pm = e[e["pollutant"] == "PM2.5"]["emissions"].sum()
+    assert pm == pytest.approx(UNDERFIRED_PM25_T, rel=1e-9)  # 0.394516 t
+
+
+def test_emissions_fryer_has_voc_only():
+    # the fryer has factors only for VOC (poultry 0.12, seafood 0.14; potatoes not in activity)
+    idx = pd.MultiIndex.from_tuples([("x", "fryer")], names=["restaurant_type", "device"])
+    e = ck.emissions(ck.food_cooked(pd.Series([1.0], idx, name="devices")))
+    assert set(e["pollutant"]) == {"VOC"}
+    # 14.9 × 0.12 + 4.1 × 0.14 = 1.788 + 0.574 = 2.362 → × 907.18474 / 1e6 = 0.0021428 t
+    assert e["emissions"].sum() == pytest.approx(2.362 * 907.18474 / 1e6, rel=1e-9)
+
+
+def test_inventory_steak_bbq_underfired_pm25():
+    # 100 steak/BBQ × 0.552 × 1.58 = 87.216 devices × 0.394516 t = 34.408 t PM2.5
+    inv = ck.inventory(pd.Series({"fast_food": 0.0, "ethnic": 0.0, "steak_bbq": 100.0}))
+    sub = inv[(inv["device"] == "underfired") & (inv["pollutant"] == "PM2.5")]
+    assert sub["emissions"].sum() == pytest.approx(87.216 * UNDERFIRED_PM25_T, rel=1e-9)
+    table = ck.by_device_food(inv)
+    assert table["total"].sum() == pytest.approx(ck.totals(inv)["PM2.5"])
+
+
+def test_inventory_scales_with_restaurants():
+    one = ck.totals(ck.inventory(pd.Series({"fast_food": 10.0, "ethnic": 5.0, "steak_bbq": 1.0})))
+    two = ck.totals(ck.inventory(pd.Series({"fast_food": 20.0, "ethnic": 10.0, "steak_bbq": 2.0})))
+    assert np.allclose(two, 2 * one)
+
+
+# --- controls and costs -----------------------------------------------------------------
+
+
+def test_capital_recovery_factor_hand_worked():
+    # 0.07 × 1.07^10 / (1.07^10 − 1) = 0.07 × 1.967151 / 0.967151 = 0.142378
+    assert ck.capital_recovery_factor(0.07, 10) == pytest.approx(0.142378, rel=1e-5)
+    assert ck.capital_recovery_factor(0.0, 10) == pytest.approx(0.1)
+
+
+def test_capital_recovery_factor_bad_lifetime_raises():
+    with pytest.raises(ValueError):
+        ck.capital_recovery_factor(0.07, 0)
+
+
+def test_annualised_cost_esp_mid():
+    # mid capital (37,000 + 104,000) / 2 = 70,500 × 0.142378 = 10,037.6 + O&M 26,000 = 36,037.6
+    assert ck.annualised_cost(70500, 26000, 0.07, 10) == pytest.approx(36037.6, rel=1e-5)
+
+
+def test_removal_per_device_esp():
+    # 0.90 × 0.394516 = 0.355065 t PM2.5 per device-year; no VOC credit
+    r = ck.removal_per_device("esp")
+    assert r["PM2.5"] == pytest.approx(0.9 * UNDERFIRED_PM25_T, rel=1e-9)
+    assert r["VOC"] == 0.0
+
+
+def test_control_options_cost_per_tonne_esp():
+    # 36,037.6 USD/yr ÷ 0.355065 t = 101,496 USD 2009/t; low end: 37,000 × 0.142378 + 26,000
+    # = 31,268.0 ÷ 0.355065 = 88,063 USD 2009/t
+    devices = ck.device_counts(pd.Series({"fast_food": 100.0, "ethnic": 0.0, "steak_bbq": 0.0}))
+    opts = ck.control_options(devices, 0.07, 10)
+    removed = 0.9 * UNDERFIRED_PM25_T
+    assert opts.loc["esp", "cost_per_t_PM2.5"] == pytest.approx(
+        (70500 * CRF_7_10 + 26000) / removed, rel=1e-9
+    )
+    assert opts.loc["esp", "cost_per_t_PM2.5"] == pytest.approx(101496, rel=1e-4)
+    assert opts.loc["esp", "cost_per_t_PM2.5_low"] == pytest.approx(88063, rel=1e-4)
+    # 100 × 0.308 × 1.58 = 48.664 devices × 0.355065 t = 17.279 t removed at full uptake
+    assert opts.loc["esp", "removed_PM2.5"] == pytest.approx(48.664 * removed, rel=1e-9)
+    assert math.isnan(opts.loc["esp", "cost_per_t_VOC"])
+
+
+def test_control_options_uptake_scales_removal_not_cost_per_tonne():
+    devices = ck.device_counts(pd.Series({"fast_food": 100.0, "ethnic": 50.0, "steak_bbq": 0.0}))
+    full = ck.control_options(devices, 0.07, 10, uptake=1.0)
+    half = ck.control_options(devices, 0.07, 10, uptake=0.5)
+    assert half.loc["hepa_filter", "removed_PM2.5"] == pytest.approx(
+        0.5 * full.loc["hepa_filter", "removed_PM2.5"]
+    )
+    assert half["cost_per_t_PM2.5"].equals(full["cost_per_t_PM2.5"])
+
+
+# --- rule thresholds --------------------------------------------------------------------
+
+
+def test_restaurant_groups_fast_food_both_charbroilers():
+    # P(both) = 0.186 × 0.308 = 0.057288 → 57.288 of 1,000 restaurants.
+    # kg/week = (1.07 × 42.1 + 1.58 × 27.6) short ton × 907.18474 / 52.142857
+    #         = (45.047 + 43.608) × 907.18474 / 52.142857 = 80,426.9 / 52.142857 = 1,542.4
+    groups, _ = ck.restaurant_groups(pd.Series({"fast_food": 1000.0, "ethnic": 0, "steak_bbq": 0}))
+    both = groups[groups["devices"].str.contains("chain") & groups["devices"].str.contains("under")]
+    both = both[both["restaurant_type"] == "fast_food"].iloc[0]
+    assert both["restaurants"] == pytest.approx(57.288)
+    assert both["kg_week"] == pytest.approx((45.047 + 43.608) * 907.18474 / (365 / 7), rel=1e-6)
+    assert both["kg_week"] == pytest.approx(1542.4, rel=1e-4)
+
+
+def test_restaurant_groups_sum_to_inventory():
+    # summed over the device sets, devices and emissions equal the inventory's
+    restaurants = pd.Series({"fast_food": 300.0, "ethnic": 200.0, "steak_bbq": 40.0})
+    groups, em = ck.restaurant_groups(restaurants)
+    inv = ck.inventory(restaurants)
+    devices = ck.device_counts(restaurants)
+    for d in ("chain_driven", "underfired"):
+        assert groups[f"n_{d}"].sum() == pytest.approx(devices.xs(d, level="device").sum())
+        e = inv[(inv["device"] == d) & (inv["pollutant"] == "PM2.5")]["emissions"].sum()
+        assert em[(d, "PM2.5")].sum() == pytest.approx(e)
+
+
+def _two_groups():
+    # A: 10 restaurants at 100 kg/week emitting 1 t; B: 30 restaurants at 400 kg/week, 12 t
+    groups = pd.DataFrame(
+        {"restaurants": [10.0, 30.0], "kg_week": [100.0, 400.0], "n_underfired": [10.0, 30.0]}
+    )
+    em = pd.DataFrame({("underfired", "PM2.5"): [1.0, 12.0]})
+    em.columns = pd.MultiIndex.from_tuples(em.columns, names=["device", "pollutant"])
+    return groups, em
+
+
+def test_coverage_no_spread_is_a_step():
+    # threshold 200 kg/week, no spread: only B is covered: 30/40 = 0.75 of restaurants,
+    # 12/13 = 0.923 of emissions
+    groups, em = _two_groups()
+    c = ck.coverage(groups, em, 200.0, 0.0)
+    assert c["restaurant_share"] == pytest.approx(0.75)
+    assert c["emission_share_PM2.5"] == pytest.approx(12 / 13)
+    assert c["restaurants"] == pytest.approx(30.0)
+
+
+def test_coverage_lognormal_at_the_mean():
+    # one group at its mean m = T = 200, σ = 0.5:
+    # restaurants Φ(−σ/2) = Φ(−0.25) = 0.401294, emissions Φ(+0.25) = 0.598706
+    groups = pd.DataFrame({"restaurants": [50.0], "kg_week": [200.0], "n_underfired": [50.0]})
+    em = pd.DataFrame({("underfired", "PM2.5"): [5.0]})
+    em.columns = pd.MultiIndex.from_tuples(em.columns, names=["device", "pollutant"])
+    c = ck.coverage(groups, em, 200.0, 0.5)
+    assert c["restaurant_share"] == pytest.approx(0.401294, rel=1e-5)
+    assert c["emission_share_PM2.5"] == pytest.approx(0.598706, rel=1e-5)
+
+
+def test_coverage_curve_falls_with_threshold():
+    restaurants = pd.Series({"fast_food": 300.0, "ethnic": 200.0, "steak_bbq": 40.0})
+    groups, em = ck.restaurant_groups(restaurants)
+    curve = ck.coverage_curve(groups, em, np.linspace(0, 2000, 21), 0.7)
+    assert curve["restaurant_share"].iloc[0] == pytest.approx(1.0)
+    assert (np.diff(curve["restaurant_share"]) <= 1e-12).all()
+    # emissions are concentrated in big kitchens: always covered more than restaurants
+    assert (curve["emission_share_PM2.5"] >= curve["restaurant_share"] - 1e-12).all()
+    assert curve["threshold_lb_week"].iloc[1] == pytest.approx(100 / 0.45359237)
+
+
+def test_rule_outcome_steak_bbq_threshold_zero():
+    # 100 steak/BBQ restaurants, threshold 0 (all covered), uptake 0.5:
+    # chain-driven 100 × 0.069 × 1.07 = 7.383 devices × 0.296051 t = 2.18575 t PM2.5
+    # under-fired 100 × 0.552 × 1.58 = 87.216 devices × 0.394516 t = 34.4081 t PM2.5
+    # reduction = 0.5 × (2.18575 × 0.83 + 34.4081 × 0.90) = 0.5 × (1.81417 + 30.9673) = 16.3907
+    # cost = 0.5 × (7.383 + 87.216) devices × 36,037.6 USD = 47.2995 × 36,037.6 = 1,704,560
+    groups, em = ck.restaurant_groups(pd.Series({"fast_food": 0, "ethnic": 0, "steak_bbq": 100.0}))
+    out = ck.rule_outcome(
+        groups, em, 0.0, 0.0, {"chain_driven": "catalytic_oxidiser", "underfired": "esp"}, 0.5
+    )
+    chain = 7.383 * CHAIN_PM25_T
+    under = 87.216 * UNDERFIRED_PM25_T
+    assert out.loc["PM2.5", "reduction"] == pytest.approx(0.5 * (0.83 * chain + 0.9 * under))
+    assert out.loc["PM2.5", "reduction"] == pytest.approx(16.3907, rel=1e-4)
+    assert out.loc["PM2.5", "uncontrolled"] == pytest.approx(chain + under)
+    assert out.attrs["devices_controlled"] == pytest.approx(47.2995)
+    assert out.attrs["annual_cost"] == pytest.approx(1704560, rel=1e-4)
+
+
+def test_rule_outcome_lower_threshold_buys_more():
+    restaurants = pd.Series({"fast_food": 300.0, "ethnic": 200.0, "steak_bbq": 40.0})
+    groups, em = ck.restaurant_groups(restaurants)
+    controls = {"chain_driven": "catalytic_oxidiser", "underfired": "esp"}
+    r875 = ck.rule_outcome(groups, em, ck.lb_to_kg(875), 0.7, controls)
+    r400 = ck.rule_outcome(groups, em, ck.lb_to_kg(400), 0.7, controls)
+    assert r400.loc["PM2.5", "reduction"] > r875.loc["PM2.5", "reduction"]
+    assert r400.attrs["annual_cost"] > r875.attrs["annual_cost"]
+
+
+def test_rule_outcome_wrong_control_raises():
+    groups, em = _two_groups()
+    with pytest.raises(C3Error, match="does not fit"):
+        ck.rule_outcome(groups, em, 0.0, 0.0, {"underfired": "catalytic_oxidiser"})
+
+
+# --- street food ------------------------------------------------------------------------
+
+
+def test_street_grilling_hand_worked():
+    # 100 stalls × 10 kg/day × 300 days = 300,000 kg = 300 t of meat
+    # central 300,000 × 9.9 / 1e6 = 2.97 t; low × 3.2 = 0.96 t; high × 31.9 = 9.57 t
+    # drips low: 9.9 × 8 = 79.2 g/kg → 23.76 t
+    s = ck.street_grilling(100, 10, 300)
+    assert s.attrs["food_t"] == pytest.approx(300.0)
+    assert s.loc["central", "PM2.5"] == pytest.approx(2.97)
+    assert s.loc["low", "PM2.5"] == pytest.approx(0.96)
+    assert s.loc["high", "PM2.5"] == pytest.approx(9.57)
+    assert s.loc["drips low", "PM2.5"] == pytest.approx(23.76)
+
+
+def test_street_sensitivity_share():
+    # restaurants 10 t + street 2.97 t: share 2.97 / 12.97 = 0.22899
+    s = ck.street_sensitivity(10.0, ck.street_grilling(100, 10, 300))
+    assert s.loc["central", "street_share"] == pytest.approx(0.22899, rel=1e-4)
+
+
+def test_street_food_assessed_asian_only():
+    assert ck.street_food_assessed("Taiwan") and ck.street_food_assessed("Viet Nam")
+    assert not ck.street_food_assessed("United States")
+
+
+# --- assessment, metrics, explorer, charts ----------------------------------------------
+
+
+def test_assess_city_us_city_has_no_street_line():
+    a = ck.assess_city(city_frame(500, 300, 50, stalls=100), "United States", ck.Settings())
+    assert a.street is None
+    assert set(a.rules) == {"875 lb/week", "400 lb/week"}
+    assert a.totals["PM2.5"] > 0
+
+
+def test_metrics_names_snake_case_with_headlines():
+    st = ck.Settings()
+    assessments = {
+        "taipei": ck.assess_city(city_frame(500, 300, 50, stalls=100), "Taiwan", st),
+        "san-jose": ck.assess_city(city_frame(800, 400, 80), "United States", st),
+    }
+    m = ck.metrics(assessments, st)
+    assert m["metric"].map(lambda s: bool(re.fullmatch(r"[a-z][a-z0-9_]*", s))).all()
+    assert {"cooking_emissions", "control_reduction", "cost_per_tonne", "rule_reduction"} <= set(
+        m["metric"]
+    )
+    assert 3 <= m["headline"].sum() <= 8
+    assert "street_grilling_emissions" not in set(m[m["city"] == "san-jose"]["metric"])
+    table = ck.results_table(assessments, st)
+    assert "unit" in table.columns
+
+
+def test_what_if_returns_figure_and_table():
+    import matplotlib.pyplot as plt
+
+    fig, table = ck.what_if(city_frame(500, 300, 50), ck.Settings(), 400.0, 0.8, "hepa_filter")
+    assert table.loc["PM2.5 reduction", "value"] > 0
+    plt.close(fig)
+
+
+def test_plots_return_figures():
+    import matplotlib.pyplot as plt
+
+    a = ck.assess_city(city_frame(500, 300, 50, stalls=100), "Taiwan", ck.Settings())
+    figs = [
+        ck.plot_emissions({"A": a.inventory, "B": a.inventory}),
+        ck.plot_control_costs(a.controls),
+        ck.plot_threshold_curve({"A": a.curve}, {"875 lb/week": 875.0}),
+        ck.plot_street_sensitivity({"A": ck.street_sensitivity(a.totals["PM2.5"], a.street)}),
+    ]
+    for fig in figs:
+        assert isinstance(fig, matplotlib.figure.Figure)
+        plt.close(fig)
+
+
+def test_assumption_rows_list_unsourced_controls():
+    rows = ck.assumption_rows(ck.Settings(), {"taipei": "Taiwan", "san-jose": "United States"})
+    inputs = [r["input"] for r in rows]
+    assert any("catalytic_oxidiser" in i for i in inputs)
+    assert any(r["city"] == "san-jose" and "street" in r["input"] for r in rows)
