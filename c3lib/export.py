@@ -29,11 +29,12 @@ import logging
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from c3lib.casestudy import RECORD_MIME, format_number
+
+if TYPE_CHECKING:  # nbformat is slow to import and only annotates here
+    import nbformat
 
 __all__ = [
     "TEMPLATES_DIR",

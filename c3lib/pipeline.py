@@ -32,13 +32,16 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
 
 import c3lib
 from c3lib.exceptions import C3Error, ParamsError, ParamsErrors
 from c3lib.params import Catalog
 from c3lib.reference import data_hash
+
+if TYPE_CHECKING:  # nbformat is slow to import; the no-op rebuild never needs it
+    from nbformat import NotebookNode
 
 __all__ = [
     "NOTEBOOKS_DIR",
@@ -141,8 +144,13 @@ def _code_hash() -> str:
 
 
 def _notebook_code(path: Path) -> str:
-    nb = nbformat.read(path, as_version=4)
-    return "\n\0".join(c.source for c in nb.cells if c.cell_type == "code")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    sources = (
+        "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        for c in cells
+        if c["cell_type"] == "code"
+    )
+    return "\n\0".join(sources)
 
 
 def git_commit(repo: Path | None = None) -> str | None:
@@ -162,11 +170,11 @@ def git_commit(repo: Path | None = None) -> str | None:
 
 
 def _check_overrides(catalog: Catalog, pair: str, action: str, notebook: Path) -> dict:
-    import papermill
-
     overrides = dict(catalog.pairs[pair].parameters.get(action, {}))
     if not overrides:
         return overrides
+    import papermill
+
     label = str(catalog.params_dir / "pairs" / f"{pair}.yaml")
     declared = papermill.inspect_notebook(str(notebook))
     kinds = {"float": (int, float), "int": (int,), "str": (str,), "bool": (bool,)}
@@ -292,7 +300,7 @@ def _is_current(spec: RunSpec, paths: dict[str, Path]) -> bool:
     return rec.get("provenance", {}).get("cache_key") == spec.cache_key
 
 
-def _cell_seconds(nb: nbformat.NotebookNode) -> float:
+def _cell_seconds(nb: NotebookNode) -> float:
     total = 0.0
     for cell in nb.cells:
         pm = cell.get("metadata", {}).get("papermill", {})
@@ -304,7 +312,7 @@ def _cell_seconds(nb: nbformat.NotebookNode) -> float:
 _INSERTED_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
 
 
-def _failed_cell(nb: nbformat.NotebookNode) -> int | None:
+def _failed_cell(nb: NotebookNode) -> int | None:
     """Index, in the source notebook, of the cell that failed (papermill's cells not counted)."""
     i = 0
     for cell in nb.cells:
@@ -346,7 +354,7 @@ def _kernel_manager_class(ipc_dir: str):
     return IPCKernelManager
 
 
-def _execute(spec: RunSpec, output_path: Path) -> nbformat.NotebookNode:
+def _execute(spec: RunSpec, output_path: Path) -> NotebookNode:
     import papermill
 
     deadline = time.monotonic() + spec.run_timeout
@@ -372,7 +380,7 @@ def _execute(spec: RunSpec, output_path: Path) -> nbformat.NotebookNode:
         shutil.rmtree(ipc_dir, ignore_errors=True)
 
 
-def _execute_with_retry(spec: RunSpec, output_path: Path) -> nbformat.NotebookNode:
+def _execute_with_retry(spec: RunSpec, output_path: Path) -> NotebookNode:
     from papermill.exceptions import PapermillExecutionError
 
     for attempt in range(1, KERNEL_START_TRIES + 1):
@@ -381,6 +389,8 @@ def _execute_with_retry(spec: RunSpec, output_path: Path) -> nbformat.NotebookNo
         except PapermillExecutionError:
             raise
         except (RuntimeError, TimeoutError) as exc:
+            import nbformat
+
             started = output_path.exists() and _cell_seconds(nbformat.read(output_path, 4)) > 0
             if started or attempt == KERNEL_START_TRIES:
                 raise
@@ -423,6 +433,8 @@ def produce(spec: RunSpec) -> Artifacts:
     Never raises for a failure inside the notebook: that becomes a ``failed`` result
     with the executed notebook and an error record among the artifacts.
     """
+    import nbformat
+
     from c3lib.export import export_html, find_record
 
     started = time.monotonic()
@@ -461,6 +473,8 @@ def produce(spec: RunSpec) -> Artifacts:
 
 
 def _failure(spec: RunSpec, nb, error: str, started: float) -> Artifacts:
+    import nbformat
+
     cell = _failed_cell(nb) if nb is not None else None
     source = ""
     if nb is not None and cell is not None:
