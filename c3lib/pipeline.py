@@ -34,7 +34,6 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-
 import c3lib
 from c3lib.exceptions import C3Error, ParamsError, ParamsErrors
 from c3lib.params import Catalog
