@@ -15,19 +15,36 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from c3lib import inventory as inv
 from c3lib.exceptions import ParamsErrors
-from c3lib.params import load_catalog
-from tests.conftest import PARAMS
+from c3lib.params import city_inputs, load_catalog
+from c3lib.pipeline import plan, run
+from tests.conftest import PARAMS, edit_yaml
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**12, 10**12),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
 )
-values = st.one_of(scalars, st.lists(scalars, max_size=3),
-                   st.dictionaries(st.text(max_size=8), scalars, max_size=3))
+values = st.one_of(
+    scalars,
+    st.lists(scalars, max_size=3),
+    st.dictionaries(st.text(max_size=8), scalars, max_size=3),
+)
 quantity_keys = st.sampled_from(["value", "unit", "year", "source", "quality", "note", "extra"])
-profile_fields = st.sampled_from(["population", "area_km2", "latitude", "longitude",
-                                  "pm25_annual_mean", "grid_ef", "bogus_field"])
+profile_fields = st.sampled_from(
+    [
+        "population",
+        "area_km2",
+        "latitude",
+        "longitude",
+        "pm25_annual_mean",
+        "grid_ef",
+        "bogus_field",
+    ]
+)
 top_keys = st.sampled_from(["id", "name", "country", "profile", "activity", "unknown"])
 
 
@@ -65,8 +82,9 @@ def scratch(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("prop")
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(edits=mutations(), city=st.sampled_from(["pasig", "taipei", "kaohsiung"]))
 def test_load_catalog_accepts_or_names_file_and_field(scratch, edits, city):
     root = scratch / "params"
@@ -88,3 +106,23 @@ def test_load_catalog_accepts_or_names_file_and_field(scratch, edits, city):
     for q in cat.cities[city].profile.values():
         assert math.isfinite(q.value)
     assert cat.cities[city].profile["population"].value >= 1
+    # accepted params feed the science without error: finite, non-negative emissions
+    values = city_inputs(cat.cities[city], "emissions-inventory")["value"].to_dict()
+    emissions = inv.city_lines(values)["emissions"]
+    assert emissions.map(math.isfinite).all() and (emissions >= 0).all()
+
+
+@pytest.mark.slow
+def test_accepted_extreme_params_run_the_workbook(params_dir, tmp_path):
+    """Values at the edge of what validation accepts still give a case study."""
+
+    def extreme(d):
+        d["name"] = 'Pásig "quoted" \\ back\nslash'
+        d["profile"]["population"]["value"] = 50_000_000  # the maximum accepted
+        d["profile"]["area_km2"]["value"] = 0.1  # the minimum accepted
+
+    edit_yaml(params_dir / "cities/pasig.yaml", extreme)
+    cat = load_catalog(params_dir)
+    (spec,) = plan(cat, tmp_path, pairs=["pasig-taipei"], actions=["emissions-inventory"])
+    result = run(spec)
+    assert result.status == "ok", result.error

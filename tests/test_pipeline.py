@@ -210,3 +210,42 @@ def test_build_real_pair(tmp_path):
         assert "Kitakyushu" in html and "http://" not in html.split("<body")[0]
     index = write_index(cat, tmp_path).read_text(encoding="utf-8")
     assert index.count('href="haiphong-kitakyushu/') >= len(specs)
+
+
+def test_run_whole_run_timeout(workspace):
+    # three cells of 2 s each against a 3 s budget for the whole run
+    make_notebook(workspace["nbs"] / NB_NAME, *["import time\ntime.sleep(2)"] * 3)
+    (spec,) = specs_for(workspace, cell_timeout=100, run_timeout=3)
+    result = run(spec)
+    assert result.status == "failed" and "timeout" in result.error.lower()
+
+
+def test_run_kernel_listens_on_ipc_only(workspace):
+    make_notebook(
+        workspace["nbs"] / NB_NAME,
+        "from ipykernel.connect import get_connection_info\n"
+        "print(get_connection_info(unpack=True)['transport'])",
+    )
+    (spec,) = specs_for(workspace)
+    assert run(spec).status == "ok"
+    nb = nbformat.read(target_paths(workspace["out"], "pasig-taipei", ACTION)["ipynb"], 4)
+    printed = [o.text for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stdout"]
+    assert printed == ["ipc\n"]
+
+
+def test_run_retries_failed_kernel_start(workspace, monkeypatch):
+    import c3lib.pipeline as pipeline
+
+    real = pipeline._execute
+    calls = []
+
+    def flaky(spec, output_path):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(spec, output_path)
+
+    monkeypatch.setattr(pipeline, "_execute", flaky)
+    (spec,) = specs_for(workspace)
+    assert run(spec).status == "ok"
+    assert len(calls) == 2
