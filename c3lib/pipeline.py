@@ -63,7 +63,6 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 DEFAULT_CELL_TIMEOUT = 300
 DEFAULT_RUN_TIMEOUT = 900
 KERNEL_START_TRIES = 3
-WORKER_RUNS = 10  # runs per pool worker before it is replaced
 
 
 @dataclass(frozen=True)
@@ -612,11 +611,11 @@ def _produce_all(
         for s in todo:
             yield s, produce(s)
         return
-    # Fresh worker processes (forkserver), recycled every few runs so memory stays flat.
+    # Fresh worker processes (forkserver): each run starts its own kernel, and the executed
+    # notebook travels back as text, so a worker holds one run's data at a time.
+    # (max_tasks_per_child is avoided: CPython 3.11's executor can hang replacing workers.)
     with ProcessPoolExecutor(
-        max_workers=min(jobs, len(todo)),
-        mp_context=get_context("forkserver"),
-        max_tasks_per_child=WORKER_RUNS,
+        max_workers=min(jobs, len(todo)), mp_context=get_context("forkserver")
     ) as pool:
         futures = {pool.submit(produce, s): s for s in todo}
         for fut in as_completed(futures):
