@@ -4,7 +4,10 @@ Sectors: road transport by vehicle class (fuel-based Tier 1), paved-road dust (A
 residential fuel use, industrial and power fuel combustion, open burning, construction
 dust; the ports-and-shipping and commercial-cooking lines come from :mod:`c3lib.ports`
 and :mod:`c3lib.cooking` as finished lines. Every line keeps the factor's source, quality
-flag and uncertainty rating, so a case study shows what is sourced and what is assumed.
+flag and uncertainty (rating or ±% range), so a case study shows what is sourced and what
+is assumed. A factor the reference could not give is a declared data gap in
+``emission_factors.csv`` (blank ``ef``): it yields no line, and :func:`completeness`,
+:func:`qa_checks` and :func:`assumption_rows` report it instead of a made-up number.
 
 References
 ----------
@@ -28,6 +31,7 @@ __all__ = [
     "SECTORS",
     "POLLUTANTS",
     "VEHICLE_CLASSES",
+    "LINE_COLUMNS",
     "emission_factors",
     "factor",
     "vehicle_activity",
@@ -41,6 +45,9 @@ __all__ = [
     "key_sources",
     "completeness",
     "qa_checks",
+    "sector_shares",
+    "reported_shares",
+    "SHARE_FIELDS",
     "check_factors",
     "module_lines",
     "city_lines",
@@ -81,6 +88,16 @@ _FIELD_SOURCES = {
 }
 #: pollutants a sector can emit where not all of them apply
 _APPLICABLE = {"road-dust": ("PM2.5", "PM10"), "construction-dust": ("PM2.5", "PM10")}
+#: sectors whose lines come finished from another module (:func:`module_lines`)
+_EXTERNAL = ("ports-shipping", "commercial-cooking")
+_HEADLINE = ("PM2.5", "NOx", "CO2")
+#: cross-check fields (the city's own PM2.5 shares) → the inventory sector they match
+SHARE_FIELDS = {
+    "pm25_share_vehicles": "road-transport",
+    "pm25_share_industry": "industry-power",
+    "pm25_share_households": "residential",
+    "pm25_share_open_burning": "open-burning",
+}
 LINE_COLUMNS = [
     "sector",
     "subsector",
@@ -90,10 +107,10 @@ LINE_COLUMNS = [
     "ef",
     "control",
     "emissions",
-    "rating",
+    "uncertainty",
     "source",
     "quality",
-    "input",
+    "inputs",
 ]
 
 
@@ -102,13 +119,18 @@ def emission_factors() -> pd.DataFrame:
     return reference_table("emission_factors")
 
 
+def _is_gap(ef) -> bool:
+    return pd.isna(ef)
+
+
 def factor(factors: pd.DataFrame, sector: str, subsector: str, pollutant: str) -> pd.Series:
-    """One factor row.
+    """One factor row (``ef`` in ``ef_unit``, g per activity unit).
 
     Raises
     ------
     ReferenceDataError
-        The table has no factor for this sector, subsector and pollutant.
+        The table has no factor for this sector, subsector and pollutant, or the row is a
+        declared data gap (blank ``ef``).
     """
     hit = factors[
         (factors["sector"] == sector)
@@ -120,7 +142,13 @@ def factor(factors: pd.DataFrame, sector: str, subsector: str, pollutant: str) -
             f"emission_factors.csv: no factor for sector {sector!r}, "
             f"subsector {subsector!r}, pollutant {pollutant!r}"
         )
-    return hit.iloc[0]
+    row = hit.iloc[0]
+    if _is_gap(row["ef"]):
+        raise ReferenceDataError(
+            f"emission_factors.csv: sector {sector!r}, subsector {subsector!r}, pollutant "
+            f"{pollutant!r} is a declared data gap ({row['source']})"
+        )
+    return row
 
 
 def vehicle_activity(values: Mapping[str, float]) -> pd.DataFrame:
@@ -138,7 +166,7 @@ def vehicle_activity(values: Mapping[str, float]) -> pd.DataFrame:
 
     Notes
     -----
-    fuel = vehicles × km per vehicle × fuel per km.
+    VKT = vehicles × km per vehicle; fuel = VKT × fuel per km.
     """
     rows = {}
     for cls, (fleet, km, fuel) in VEHICLE_CLASSES.items():
@@ -182,7 +210,9 @@ def road_dust_factor(
     try:
         k = p[("k", pollutant)]
     except KeyError:
-        raise ReferenceDataError(f"road_dust.csv: no k for pollutant {pollutant!r}") from None
+        raise ReferenceDataError(
+            f"road_dust.csv: no k for sector 'road-dust', pollutant {pollutant!r}"
+        ) from None
     return float(
         k * silt_loading ** p[("silt_exponent", "")] * weight ** p[("weight_exponent", "")]
     )
@@ -194,17 +224,28 @@ def activity(values: Mapping[str, float]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``sector``, ``subsector``, ``activity``, ``activity_unit``, ``input`` (the
-        field the activity comes from).
+        Columns ``sector``, ``subsector``, ``activity``, ``activity_unit`` and ``inputs``
+        (the ``;``-separated input fields the activity depends on).
     """
     rows = []
     veh = vehicle_activity(values)
-    for cls, (fleet, _, _) in VEHICLE_CLASSES.items():
-        rows.append(("road-transport", cls, veh.loc[cls, "fuel_kg"], "kg fuel", fleet))
-    rows.append(("road-dust", "paved-roads", veh["vkt"].sum(), "VKT", "road_silt_loading"))
+    for cls, fields in VEHICLE_CLASSES.items():
+        rows.append(("road-transport", cls, veh.loc[cls, "fuel_kg"], "kg fuel", ";".join(fields)))
+    vkt_fields = [f for fleet, km, _ in VEHICLE_CLASSES.values() for f in (fleet, km)]
+    rows.append(
+        (
+            "road-dust",
+            "paved-roads",
+            veh["vkt"].sum(),
+            "VKT",
+            ";".join([*vkt_fields, "road_silt_loading", "fleet_weight_short_tons"]),
+        )
+    )
     for (sector, sub), (name, unit, scale) in _FIELD_SOURCES.items():
         rows.append((sector, sub, values[name] * scale, unit, name))
-    return pd.DataFrame(rows, columns=["sector", "subsector", "activity", "activity_unit", "input"])
+    return pd.DataFrame(
+        rows, columns=["sector", "subsector", "activity", "activity_unit", "inputs"]
+    )
 
 
 def calculate(
@@ -212,8 +253,12 @@ def calculate(
     factors: pd.DataFrame,
     values: Mapping[str, float],
     dust_table: pd.DataFrame | None = None,
+    controls: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Emission lines for every activity and every factor the table has for it.
+
+    Declared data gaps (rows with a blank ``ef``) give no line; :func:`completeness`
+    reports them.
 
     Parameters
     ----------
@@ -225,6 +270,9 @@ def calculate(
         Inputs by field (road-dust silt loading, fleet weight and control).
     dust_table : pandas.DataFrame, optional
         The ``road_dust`` reference table.
+    controls : mapping, optional
+        Control efficiency by sector, overriding the inputs' (road dust) or the default
+        of none. [fraction]
 
     Returns
     -------
@@ -238,11 +286,12 @@ def calculate(
     g per unit [1]_.
     """
     dust = reference_table("road_dust") if dust_table is None else dust_table
+    control = {"road-dust": float(values.get("road_dust_control", 0.0))}
+    control.update(controls or {})
     lines = []
     for a in act.itertuples():
         if a.sector == "road-dust":
-            control = float(values["road_dust_control"])
-            for pol in ("PM2.5", "PM10"):
+            for pol in _APPLICABLE["road-dust"]:
                 ef = road_dust_factor(
                     values["road_silt_loading"], values["fleet_weight_short_tons"], pol, dust
                 )
@@ -255,16 +304,17 @@ def calculate(
                         activity=a.activity,
                         activity_unit=a.activity_unit,
                         ef=ef,
-                        control=control,
-                        rating=row["rating"],
+                        uncertainty=row["rating"],
                         source=f"US EPA AP-42 13.2.1 paved roads; k: {row['source']}",
                         quality=row["quality"],
-                        input=a.input,
+                        inputs=a.inputs,
                     )
                 )
             continue
         rows = factors[(factors["sector"] == a.sector) & (factors["subsector"] == a.subsector)]
         for f in rows.itertuples():
+            if _is_gap(f.ef):
+                continue
             lines.append(
                 dict(
                     sector=a.sector,
@@ -272,15 +322,15 @@ def calculate(
                     pollutant=f.pollutant,
                     activity=a.activity,
                     activity_unit=a.activity_unit,
-                    ef=f.ef,
-                    control=0.0,
-                    rating=f.rating,
+                    ef=float(f.ef),
+                    uncertainty=f.uncertainty,
                     source=f.source,
                     quality=f.quality,
-                    input=a.input,
+                    inputs=a.inputs,
                 )
             )
     out = pd.DataFrame(lines)
+    out["control"] = out["sector"].map(control).fillna(0.0).astype(float)
     out["emissions"] = out["activity"] * out["ef"] * (1 - out["control"]) * 1e-6
     return out[LINE_COLUMNS]
 
@@ -290,7 +340,7 @@ def external_lines(
     totals: Mapping[str, float],
     source: str,
     quality: str,
-    rating: str = "D",
+    uncertainty: str = "D",
     rename: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Lines for a sector computed by another workbook's module (ports, cooking).
@@ -301,8 +351,9 @@ def external_lines(
         Sector name, e.g. ``ports-shipping``.
     totals : mapping
         Emissions by pollutant. [t/yr]
-    source, quality, rating : str
-        Where the numbers come from, their quality flag and uncertainty rating.
+    source, quality, uncertainty : str
+        Where the numbers come from, their quality flag and uncertainty (rating letter
+        or ``±N%``).
     rename : mapping, optional
         Pollutant names to map onto the shared vocabulary (e.g. ``{"VOC": "NMVOC"}``).
     """
@@ -317,10 +368,10 @@ def external_lines(
             ef=np.nan,
             control=0.0,
             emissions=float(v),
-            rating=rating,
+            uncertainty=uncertainty,
             source=source,
             quality=quality,
-            input="",
+            inputs="",
         )
         for p, v in totals.items()
         if rename.get(p, p) in POLLUTANTS
@@ -370,9 +421,34 @@ def key_sources(lines: pd.DataFrame, pollutant: str, n: int = 8) -> pd.DataFrame
     return out.head(n).reset_index(drop=True)
 
 
-def completeness(lines: pd.DataFrame) -> pd.DataFrame:
-    """Sector × pollutant status: ``estimated``, ``no activity data`` or ``no factor``."""
-    status = pd.DataFrame("no factor", index=list(SECTORS), columns=list(POLLUTANTS))
+def completeness(lines: pd.DataFrame, factors: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Sector × pollutant status of the inventory.
+
+    Parameters
+    ----------
+    lines : pandas.DataFrame
+        From :func:`city_lines`.
+    factors : pandas.DataFrame, optional
+        From :func:`emission_factors` (its blank-``ef`` rows are the declared data gaps).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index :data:`SECTORS`, columns :data:`POLLUTANTS`; each cell ``estimated``,
+        ``no activity data``, ``data gap: no factor``, ``not applicable`` or
+        ``not covered`` (the sector's method gives no value for the pollutant).
+    """
+    f = emission_factors() if factors is None else factors
+    status = pd.DataFrame("not covered", index=list(SECTORS), columns=list(POLLUTANTS))
+    for sector, pols in _APPLICABLE.items():
+        status.loc[sector, [p for p in POLLUTANTS if p not in pols]] = "not applicable"
+    gaps = f[f["ef"].isna()]
+    for r in gaps.itertuples():
+        if r.sector in status.index and r.pollutant in status.columns:
+            status.loc[r.sector, r.pollutant] = "data gap: no factor"
+    for sector in SECTORS:
+        if sector not in set(lines["sector"]) and sector in _EXTERNAL:
+            status.loc[sector] = "no activity data"
     for (sector, pol), g in lines.groupby(["sector", "pollutant"]):
         if sector in status.index and pol in status.columns:
             status.loc[sector, pol] = (
@@ -382,48 +458,56 @@ def completeness(lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def qa_checks(
-    lines: pd.DataFrame, population: float, ranges: pd.DataFrame, vehicle_share: float | None = None
+    lines: pd.DataFrame,
+    population: float,
+    ranges: pd.DataFrame,
+    reported_shares: Mapping[str, float] | None = None,
+    factors: pd.DataFrame | None = None,
+    tolerance: float = 0.15,
 ) -> pd.DataFrame:
     """Quality-assurance checks for one city's inventory.
 
     Parameters
     ----------
     lines : pandas.DataFrame
-        From :func:`calculate` (and :func:`external_lines`).
+        From :func:`city_lines`.
     population : float
         Residents. [persons]
     ranges : pandas.DataFrame
         Screening ranges (``qa_ranges`` reference table). [kg/yr per capita]
-    vehicle_share : float, optional
-        Share of PM2.5 the city's own inventory attributes to vehicles, if it has one.
-        [fraction]
+    reported_shares : mapping, optional
+        Sector → share of PM2.5 emissions the city's own inventory reports (a
+        cross-check; only the sectors given are compared). [fraction]
+    factors : pandas.DataFrame, optional
+        From :func:`emission_factors`.
+    tolerance : float
+        Largest difference of shares that still passes. [fraction]
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``check``, ``result`` (``pass``, ``review`` or ``gap``), ``detail``.
+        Columns ``check``, ``result`` (``pass``, ``review`` or ``gap``), ``detail``. A
+        cross-check is a ``gap`` when the city reports a share for a sector this inventory
+        does not estimate.
     """
     checks = []
-    status = completeness(lines)
+    status = completeness(lines, factors)
     for sector in SECTORS:
         row = status.loc[sector]
-        est = int((row == "estimated").sum())
-        if est == 0:
-            reason = (
-                "no activity data" if (row == "no activity data").any() else "no emission factor"
-            )
+        expected = [p for p in POLLUTANTS if row[p] != "not applicable"]
+        est = [p for p in expected if row[p] == "estimated"]
+        gaps = [p for p in expected if row[p] == "data gap: no factor"]
+        if not est:
+            reason = "no activity data" if (row == "no activity data").any() else "no factor"
             checks.append(("completeness: " + sector, "gap", f"not estimated ({reason})"))
-        else:
-            expected = _APPLICABLE.get(sector, POLLUTANTS)
-            missing = ", ".join(p for p in expected if row[p] != "estimated")
-            checks.append(
-                (
-                    "completeness: " + sector,
-                    "pass" if not missing else "review",
-                    f"{est} of {len(expected)} pollutants"
-                    + (f"; missing {missing}" if missing else ""),
-                )
-            )
+            continue
+        detail = f"{len(est)} of {len(expected)} pollutants"
+        if gaps:
+            detail += "; no factor for " + ", ".join(gaps)
+        other = [p for p in expected if p not in est and p not in gaps]
+        if other:
+            detail += "; not estimated " + ", ".join(other)
+        checks.append(("completeness: " + sector, "pass" if not gaps else "review", detail))
     totals = lines.groupby("pollutant")["emissions"].sum()
     for r in ranges.itertuples():
         value = per_capita(totals.get(r.pollutant, 0.0), population)
@@ -435,38 +519,94 @@ def qa_checks(
                 f"{value:.3g} {r.unit} (screening range {r.low:g}–{r.high:g})",
             )
         )
-    if vehicle_share is not None:
-        pm = lines[lines["pollutant"] == "PM2.5"]
-        ours = pm.loc[pm["sector"] == "road-transport", "emissions"].sum() / pm["emissions"].sum()
-        close = abs(ours - vehicle_share) <= 0.15
-        checks.append(
-            (
-                "cross-check: vehicles' share of PM2.5",
-                "pass" if close else "review",
-                f"this inventory {ours:.0%} vs the city's own {vehicle_share:.0%}",
+    if reported_shares:
+        ours = sector_shares(lines, "PM2.5")
+        for sector, share in reported_shares.items():
+            mine = float(ours.get(sector, 0.0))
+            if mine == 0 and share > 0:
+                result = "gap"
+            else:
+                result = "pass" if abs(mine - share) <= tolerance else "review"
+            checks.append(
+                (
+                    f"cross-check: {sector} share of PM2.5",
+                    result,
+                    f"this inventory {mine:.0%} vs the city's own {share:.0%}",
+                )
             )
-        )
     return pd.DataFrame(checks, columns=["check", "result", "detail"])
 
 
+def reported_shares(values: Mapping[str, float]) -> dict[str, float]:
+    """The city's own PM2.5 sector shares by inventory sector (:data:`SHARE_FIELDS`).
+
+    Parameters
+    ----------
+    values : mapping
+        The city's emissions-inventory inputs by field; blank shares are left out.
+        [fraction]
+    """
+    out = {}
+    for field, sector in SHARE_FIELDS.items():
+        v = values.get(field)
+        if v is not None and not pd.isna(v):
+            out[sector] = float(v)
+    return out
+
+
+def sector_shares(lines: pd.DataFrame, pollutant: str) -> pd.Series:
+    """Each sector's share of one pollutant's total. [fraction]"""
+    sub = lines[lines["pollutant"] == pollutant].groupby("sector")["emissions"].sum()
+    total = sub.sum()
+    return sub / total if total > 0 else sub * np.nan
+
+
 def check_factors() -> list[str]:
-    """Problems with the factor tables the inventory needs (empty when complete)."""
-    problems = []
+    """Problems with the factor tables the inventory needs (empty when complete).
+
+    Every declared activity (vehicle class, fuel, burning, construction) needs a row in
+    ``emission_factors.csv`` for every pollutant that applies: a factor with its unit
+    and uncertainty, or a declared data gap (blank ``ef``); road dust needs its AP-42 k.
+    """
+    from c3lib.uncertainty import half_width
+
     try:
         factors = emission_factors()
         dust = reference_table("road_dust")
+        ratings = reference_table("uncertainty_ratings")
     except ReferenceDataError as exc:
         return [str(exc)]
-    needed = [("road-transport", cls) for cls in VEHICLE_CLASSES] + list(_FIELD_SOURCES)
-    for sector, sub in needed:
+    problems = []
+    needed = {("road-transport", cls): "kg fuel" for cls in VEHICLE_CLASSES}
+    needed.update({key: unit for key, (_, unit, _) in _FIELD_SOURCES.items()})
+    for (sector, sub), unit in needed.items():
         rows = factors[(factors["sector"] == sector) & (factors["subsector"] == sub)]
-        if rows.empty:
-            problems.append(f"emission_factors.csv: no factor at all for {sector} / {sub}")
-        elif rows["ef"].isna().any() or (rows["ef"] < 0).any():
-            problems.append(f"emission_factors.csv: blank or negative factor for {sector} / {sub}")
-    for pol in ("PM2.5", "PM10"):
+        for pol in _APPLICABLE.get(sector, POLLUTANTS):
+            hit = rows[rows["pollutant"] == pol]
+            where = f"sector {sector!r}, subsector {sub!r}, pollutant {pol!r}"
+            if hit.empty:
+                problems.append(
+                    f"emission_factors.csv: no row for {where} (give a factor or declare "
+                    "a data gap with a blank ef)"
+                )
+                continue
+            r = hit.iloc[0]
+            if r["activity_unit"] != unit:
+                problems.append(
+                    f"emission_factors.csv: {where} has activity_unit "
+                    f"{r['activity_unit']!r}, expected {unit!r}"
+                )
+            if _is_gap(r["ef"]):
+                continue
+            if float(r["ef"]) < 0:
+                problems.append(f"emission_factors.csv: negative factor for {where}")
+            try:
+                half_width(r["uncertainty"], ratings)
+            except ReferenceDataError as exc:
+                problems.append(f"emission_factors.csv: {where}: {exc}")
+    for pol in _APPLICABLE["road-dust"]:
         if dust[(dust["parameter"] == "k") & (dust["pollutant"] == pol)].empty:
-            problems.append(f"road_dust.csv: no k for {pol}")
+            problems.append(f"road_dust.csv: no k for sector 'road-dust', pollutant {pol!r}")
     return problems
 
 
@@ -591,7 +731,7 @@ def city_lines(
     values: Mapping[str, float],
     extra: pd.DataFrame | None = None,
     road_scale: float = 1.0,
-    dust_control: float | None = None,
+    controls: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """All inventory lines of one city, optionally with road activity scaled.
 
@@ -603,20 +743,30 @@ def city_lines(
         Finished lines (:func:`module_lines`).
     road_scale : float
         Multiplier on vehicle-km (an Avoid/Shift what-if). [-]
-    dust_control : float, optional
-        Road-dust control efficiency replacing the input's. [fraction]
+    controls : mapping, optional
+        Control efficiency by sector (e.g. ``{"road-dust": 0.5}``). [fraction]
     """
     v = dict(values)
     for _, km, _ in VEHICLE_CLASSES.values():
         v[km] = v[km] * road_scale
-    if dust_control is not None:
-        v["road_dust_control"] = dust_control
-    lines = calculate(activity(v), emission_factors(), v)
+    lines = calculate(activity(v), emission_factors(), v, controls=controls)
     return pd.concat([lines, extra], ignore_index=True) if extra is not None else lines
 
 
-def assumption_rows(lines: pd.DataFrame, city: str) -> list[dict]:
-    """Assumed factors used and sectors not estimated, as rows for the assumptions table."""
+def assumption_rows(
+    lines: pd.DataFrame, city: str, factors: pd.DataFrame | None = None
+) -> list[dict]:
+    """Assumed factors used, factor gaps and sectors not estimated, for the assumptions table.
+
+    Parameters
+    ----------
+    lines : pandas.DataFrame
+        From :func:`city_lines`.
+    city : str
+        City id the rows belong to.
+    factors : pandas.DataFrame, optional
+        From :func:`emission_factors`.
+    """
     rows = []
     used = lines[(lines["quality"] == "assumed") & (lines["emissions"] > 0)]
     for (sector, sub), g in used.groupby(["sector", "subsector"]):
@@ -625,14 +775,15 @@ def assumption_rows(lines: pd.DataFrame, city: str) -> list[dict]:
                 "city": city,
                 "input": f"emission factors {sector} / {sub}",
                 "value": ", ".join(sorted(g["pollutant"])),
-                "unit": "",
+                "unit": "g per " + str(g["activity_unit"].iloc[0]),
                 "basis": "unsourced estimate: check against the EMEP/EEA Guidebook",
                 "source": g["source"].iloc[0],
             }
         )
-    status = completeness(lines)
+    status = completeness(lines, factors)
     for sector in SECTORS:
-        if not (status.loc[sector] == "estimated").any():
+        row = status.loc[sector]
+        if not (row == "estimated").any():
             rows.append(
                 {
                     "city": city,
@@ -640,6 +791,19 @@ def assumption_rows(lines: pd.DataFrame, city: str) -> list[dict]:
                     "value": "not estimated",
                     "unit": "",
                     "basis": "data gap: collect activity data",
+                    "source": "",
+                }
+            )
+            continue
+        gaps = [p for p in POLLUTANTS if row[p] == "data gap: no factor"]
+        if gaps:
+            rows.append(
+                {
+                    "city": city,
+                    "input": f"emission factors {sector}",
+                    "value": "no factor for " + ", ".join(gaps),
+                    "unit": "",
+                    "basis": "data gap: find a sourced factor (emission_factors.csv notes)",
                     "source": "",
                 }
             )
@@ -657,61 +821,54 @@ def metrics(
     ----------
     lines, intervals, population : mapping by city id
         :func:`city_lines`, :func:`c3lib.uncertainty.simulate` and residents [persons].
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``city``, ``metric``, ``value``, ``unit``, ``pollutant``, ``scope``,
+        ``headline``.
     """
     rows = []
+
+    def add(city, metric, value, unit, pollutant, scope, headline=False):
+        rows.append(
+            dict(
+                city=city,
+                metric=metric,
+                value=float(value),
+                unit=unit,
+                pollutant=pollutant,
+                scope=scope,
+                headline=headline,
+            )
+        )
+
     for city, ln in lines.items():
         mc = intervals[city].set_index(["pollutant", "sector"])
         totals = ln.groupby("pollutant")["emissions"].sum()
         for pol in POLLUTANTS:
             if pol not in totals.index:
                 continue
-            head = pol in ("PM2.5", "NOx", "CO2")
-            rows.append(
-                dict(
-                    city=city,
-                    metric="total_emissions",
-                    value=totals[pol],
-                    unit="t/yr",
-                    pollutant=pol,
-                    scope="total",
-                    headline=head,
-                )
+            add(city, "total_emissions", totals[pol], "t/yr", pol, "total", pol in _HEADLINE)
+            add(city, "total_emissions_low_95", mc.loc[(pol, "total"), "low"], "t/yr", pol, "total")
+            add(
+                city,
+                "total_emissions_high_95",
+                mc.loc[(pol, "total"), "high"],
+                "t/yr",
+                pol,
+                "total",
             )
-            for bound in ("low", "high"):
-                rows.append(
-                    dict(
-                        city=city,
-                        metric=f"total_emissions_{bound}_95",
-                        value=mc.loc[(pol, "total"), bound],
-                        unit="t/yr",
-                        pollutant=pol,
-                        scope="total",
-                        headline=False,
-                    )
-                )
-            rows.append(
-                dict(
-                    city=city,
-                    metric="per_capita_emissions",
-                    value=per_capita(totals[pol], population[city]),
-                    unit="kg/yr per capita",
-                    pollutant=pol,
-                    scope="total",
-                    headline=False,
-                )
+            add(
+                city,
+                "per_capita_emissions",
+                per_capita(totals[pol], population[city]),
+                "kg/yr per capita",
+                pol,
+                "total",
+                pol == "PM2.5",
             )
-        for sector, v in (
-            ln[ln["pollutant"] == "PM2.5"].groupby("sector")["emissions"].sum().items()
-        ):
-            rows.append(
-                dict(
-                    city=city,
-                    metric="sector_emissions",
-                    value=v,
-                    unit="t/yr",
-                    pollutant="PM2.5",
-                    scope=sector,
-                    headline=False,
-                )
-            )
+        pm = ln[ln["pollutant"] == "PM2.5"].groupby("sector")["emissions"].sum()
+        for sector, v in pm.items():
+            add(city, "sector_emissions", v, "t/yr", "PM2.5", sector)
     return pd.DataFrame(rows)

@@ -1,18 +1,25 @@
 """Monte Carlo uncertainty of an emissions inventory (EMEP/EEA Guidebook Approach 2).
 
-Each inventory line's emission factor and activity carry a lognormal spread whose 95 %
-interval is set by the factor's quality rating and the activity's quality flag
-(``uncertainty_ratings`` reference table). Draws are seeded and vectorised with numpy.
+Every input field and every emission factor gets a lognormal multiplier with median 1,
+whose 95 % interval comes from an uncertainty specification: an EMEP/EEA-style rating
+letter ``A``–``E``, a quality flag (``official`` … ``assumed``) for activity data, or an
+explicit ``±N%`` half-width (``uncertainty_ratings`` reference table for the first two).
+An input used by several lines (a fleet count feeds its fuel and the road-dust vehicle-km)
+is drawn once per draw, so the lines that share it move together. Draws are seeded and
+vectorised with numpy.
 
 References
 ----------
 .. [1] Kuenen J., Dore C. (2019) Uncertainties, EMEP/EEA air pollutant emission inventory
    guidebook 2019, Part A, chapter 5, section 6 (Approach 2: Monte Carlo).
+.. [2] IPCC (2006) Guidelines for National Greenhouse Gas Inventories, Vol. 1, Ch. 3
+   Uncertainties, Approach 2.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,22 +27,60 @@ import pandas as pd
 from c3lib.exceptions import ReferenceDataError
 from c3lib.reference import reference_table
 
-__all__ = ["half_widths", "lognormal_sigma", "line_sigma", "simulate"]
+__all__ = [
+    "Z95",
+    "half_width",
+    "lognormal_sigma",
+    "lognormal_multipliers",
+    "split_inputs",
+    "simulate",
+]
+
+#: standard normal quantile of the 97.5th percentile
+Z95 = 1.959964
+_PERCENT = re.compile(r"^\s*±\s*(\d+(?:\.\d+)?)\s*%\s*$")
 
 
-def half_widths() -> dict[tuple[str, str], float]:
-    """Half-width of the 95 % interval by (``rating`` or ``quality``, key). [fraction]"""
-    t = reference_table("uncertainty_ratings")
-    return {(r.kind, r.key): float(r.half_width_95) for r in t.itertuples()}
+def half_width(spec: str, table: pd.DataFrame | None = None) -> float:
+    """Upper half-width of the 95 % interval for an uncertainty specification.
+
+    Parameters
+    ----------
+    spec : str
+        A rating letter (``A``–``E``), a quality flag (``official``, ``secondary``,
+        ``derived``, ``assumed``) or ``±N%``.
+    table : pandas.DataFrame, optional
+        The ``uncertainty_ratings`` reference table.
+
+    Returns
+    -------
+    float
+        Half-width relative to the median. [fraction]
+
+    Raises
+    ------
+    ReferenceDataError
+        The specification is neither ``±N%`` nor in the table.
+    """
+    match = _PERCENT.match(str(spec))
+    if match:
+        return float(match.group(1)) / 100.0
+    t = reference_table("uncertainty_ratings") if table is None else table
+    hit = t.loc[t["key"] == spec, "half_width_95"]
+    if hit.empty:
+        raise ReferenceDataError(
+            f"uncertainty_ratings.csv: no rating or quality flag {spec!r} (nor a ±N% value)"
+        )
+    return float(hit.iloc[0])
 
 
 def lognormal_sigma(half_width: np.ndarray | float) -> np.ndarray:
-    """Log-space standard deviation whose 97.5th percentile is (1 + half_width) × median.
+    """Log-space standard deviation whose 97.5th percentile is (1 + h) × median.
 
     Parameters
     ----------
     half_width : array_like
-        Upper half-width of the 95 % interval relative to the median. [fraction]
+        Upper half-width h of the 95 % interval relative to the median. [fraction]
 
     Returns
     -------
@@ -46,91 +91,129 @@ def lognormal_sigma(half_width: np.ndarray | float) -> np.ndarray:
     -----
     σ = ln(1 + h) / 1.96.
     """
-    return np.log1p(np.asarray(half_width, dtype=float)) / 1.959964
+    return np.log1p(np.asarray(half_width, dtype=float)) / Z95
 
 
-def line_sigma(
-    lines: pd.DataFrame,
-    input_quality: Mapping[str, str],
-    widths: Mapping[tuple[str, str], float] | None = None,
+def lognormal_multipliers(
+    sigma: np.ndarray, n_draws: int, rng: int | np.random.Generator
 ) -> np.ndarray:
-    """Combined log-space σ of each line: factor (by rating) and activity (by quality).
+    """Lognormal multipliers with median 1.
 
     Parameters
     ----------
-    lines : pandas.DataFrame
-        Inventory lines with ``rating`` and ``input`` columns.
-    input_quality : mapping
-        Quality flag of each input field; a line without an input (a finished line from
-        another module) counts only its rating.
-    widths : mapping, optional
-        From :func:`half_widths`.
+    sigma : array_like
+        Log-space σ of each variable. [-]
+    n_draws : int
+        Number of draws. [-]
+    rng : int or numpy.random.Generator
+        Seed or generator (same seed, same draws).
 
-    Raises
-    ------
-    ReferenceDataError
-        A line has a rating or quality the table does not list.
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_draws, len(sigma))``. [-]
+
+    Notes
+    -----
+    m = exp(σ · z), z ~ N(0, 1).
     """
-    widths = half_widths() if widths is None else widths
-    sig = []
-    for r in lines.itertuples():
-        try:
-            s_ef = lognormal_sigma(widths[("rating", r.rating)])
-            q = input_quality.get(r.input) if r.input else None
-            s_act = lognormal_sigma(widths[("quality", q)]) if q else 0.0
-        except KeyError as exc:
-            raise ReferenceDataError(
-                f"uncertainty_ratings.csv: no entry for {exc.args[0]}"
-            ) from None
-        sig.append(float(np.hypot(s_ef, s_act)))
-    return np.array(sig)
+    gen = np.random.default_rng(rng)
+    sig = np.atleast_1d(np.asarray(sigma, dtype=float))
+    return np.exp(gen.standard_normal((n_draws, sig.size)) * sig)
+
+
+def split_inputs(inputs: str | float | None) -> list[str]:
+    """The input fields a line depends on, from its ``;``-separated ``inputs`` text."""
+    if not isinstance(inputs, str):
+        return []
+    return [f.strip() for f in inputs.split(";") if f.strip()]
+
+
+def _activity_spec(quality) -> str:
+    # an input without a quality flag, or one flagged missing, is as uncertain as an assumed one
+    if not isinstance(quality, str) or quality in ("", "missing"):
+        return "assumed"
+    return quality
+
+
+def _groups(lines: pd.DataFrame) -> tuple[list[tuple[str, str]], np.ndarray]:
+    keys: list[tuple[str, str]] = []
+    cols = []
+    pol = lines["pollutant"].to_numpy()
+    sec = lines["sector"].to_numpy()
+    for p in pd.unique(pol):
+        in_pol = pol == p
+        keys.append((p, "total"))
+        cols.append(in_pol)
+        for s in pd.unique(sec[in_pol]):
+            keys.append((p, s))
+            cols.append(in_pol & (sec == s))
+    return keys, np.column_stack(cols).astype(float) if cols else np.zeros((0, 0))
 
 
 def simulate(
-    lines: pd.DataFrame, sigma: np.ndarray, n_draws: int = 5000, seed: int = 42
+    lines: pd.DataFrame,
+    input_quality: Mapping[str, str],
+    n_draws: int = 5000,
+    rng: int | np.random.Generator = 42,
+    table: pd.DataFrame | None = None,
+    percentiles: Sequence[float] = (2.5, 97.5),
 ) -> pd.DataFrame:
     """95 % intervals by sector and pollutant, and for each pollutant's total.
 
     Parameters
     ----------
     lines : pandas.DataFrame
-        Inventory lines with ``sector``, ``pollutant`` and ``emissions`` [t/yr].
-    sigma : numpy.ndarray
-        Log-space σ per line (:func:`line_sigma`).
+        Inventory lines with ``sector``, ``pollutant``, ``emissions`` [t/yr],
+        ``uncertainty`` (of the factor) and ``inputs`` (``;``-separated input fields).
+    input_quality : mapping
+        Quality flag or ``±N%`` of each input field; a field not listed (or flagged
+        ``missing``) counts as ``assumed``.
     n_draws : int
-        Monte Carlo draws.
-    seed : int
-        Seed of the random generator (same seed, same result).
+        Monte Carlo draws. [-]
+    rng : int or numpy.random.Generator
+        Seed or generator.
+    table : pandas.DataFrame, optional
+        The ``uncertainty_ratings`` reference table.
+    percentiles : sequence of float
+        Lower and upper percentile of the interval. [%]
 
     Returns
     -------
     pandas.DataFrame
         Columns ``pollutant``, ``sector`` (``total`` for the city total), ``central``,
-        ``low``, ``high`` [t/yr]; central is the sum of the line estimates, each line
-        being the median of its lognormal.
+        ``low``, ``high`` [t/yr] and ``half_width`` (upper, relative to central) [fraction].
+
+    Notes
+    -----
+    For draw k and line i: E_ik = E_i · m_EF,ik · Π_j m_A,jk over the inputs j of line i,
+    each m lognormal with median 1 and σ = ln(1 + h) / 1.96 [1]_ [2]_. The central value
+    is the sum of the line estimates (each the median of its draws).
     """
-    rng = np.random.default_rng(seed)
+    t = reference_table("uncertainty_ratings") if table is None else table
+    gen = np.random.default_rng(rng)
     e = lines["emissions"].to_numpy(dtype=float)
-    draws = e * np.exp(rng.standard_normal((n_draws, len(e))) * sigma)  # (n_draws, n_lines)
-    rows = []
-    for pol, idx in lines.groupby("pollutant").indices.items():
-        groups = {"total": idx}
-        groups.update(
-            {
-                s: idx[lines["sector"].to_numpy()[idx] == s]
-                for s in pd.unique(lines["sector"].to_numpy()[idx])
-            }
-        )
-        for sector, cols in groups.items():
-            sums = draws[:, cols].sum(axis=1)
-            lo, hi = np.percentile(sums, [2.5, 97.5])
-            rows.append(
-                {
-                    "pollutant": pol,
-                    "sector": sector,
-                    "central": e[cols].sum(),
-                    "low": lo,
-                    "high": hi,
-                }
-            )
-    return pd.DataFrame(rows)
+    per_line = [split_inputs(v) for v in lines["inputs"]]
+    fields = sorted({f for fs in per_line for f in fs})
+    # a line's factor spread: its rating, or none for a line without one
+    ef_h = [0.0 if pd.isna(u) or u == "" else half_width(u, t) for u in lines["uncertainty"]]
+    act_h = [half_width(_activity_spec(input_quality.get(f)), t) for f in fields]
+    ef_m = lognormal_multipliers(lognormal_sigma(ef_h), n_draws, gen)
+    log_act = np.log(lognormal_multipliers(lognormal_sigma(act_h), n_draws, gen))
+    uses = np.zeros((len(fields), len(e)))
+    index = {f: j for j, f in enumerate(fields)}
+    for i, fs in enumerate(per_line):
+        for f in fs:
+            uses[index[f], i] = 1.0
+    draws = e * ef_m * np.exp(log_act @ uses)  # (n_draws, n_lines)
+    keys, member = _groups(lines)
+    sums = draws @ member  # (n_draws, n_groups)
+    lo, hi = np.percentile(sums, list(percentiles), axis=0)
+    central = e @ member
+    out = pd.DataFrame(keys, columns=["pollutant", "sector"])
+    out["central"] = central
+    out["low"] = lo
+    out["high"] = hi
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["half_width"] = np.where(central > 0, hi / central - 1.0, np.nan)
+    return out

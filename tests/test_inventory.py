@@ -1,13 +1,16 @@
-"""Emissions inventory: hand-worked lines, dust equation, QA and ranking."""
+"""Emissions inventory: hand-worked lines, dust equation, gaps, QA, ranking and metrics."""
 
 from __future__ import annotations
 
+import matplotlib
 import pandas as pd
 import pytest
 
 from c3lib import inventory as inv
 from c3lib.exceptions import ReferenceDataError
 from c3lib.reference import reference_table
+
+matplotlib.use("Agg")
 
 VALUES = {
     "cars": 1000,
@@ -33,10 +36,23 @@ VALUES = {
     "rice_straw_burned_t": 100.0,
     "construction_acre_months": 0.0,
 }
+# Hand-worked PM2.5 of VALUES [t/yr]:
+#   road transport: car 600,000 kg × 0.03 + motorcycle 200,000 kg × 2.20 + bus 165,000 kg × 0.94
+#                   = 18,000 + 440,000 + 155,100 g = 0.6131 t
+#   road dust:      20.5 M VKT × 0.0175316 g/VKT = 359,398 g = 0.35940 t
+#   residential:    1000 GJ gas × 1.2 g/GJ = 1,200 g = 0.0012 t
+#   open burning:   100 t = 100,000 kg straw × 34.0 g/kg = 3.4 t
+#   total:          4.37370 t
+PM25_TOTAL = 0.6131 + 0.35940 + 0.0012 + 3.4
 
 
 def lines():
     return inv.city_lines(VALUES)
+
+
+def pick(ln, sector, pollutant):
+    sub = ln[(ln["sector"] == sector) & (ln["pollutant"] == pollutant)]
+    return float(sub["emissions"].sum())
 
 
 def test_vehicle_activity_fuel():
@@ -44,39 +60,64 @@ def test_vehicle_activity_fuel():
     act = inv.vehicle_activity(VALUES)
     assert act.loc["car-gasoline", "fuel_kg"] == pytest.approx(600_000)
     assert act.loc["bus-diesel", "fuel_kg"] == pytest.approx(165_000)
-    assert inv.vehicle_km(VALUES) == pytest.approx(1e7 + 1e7 + 0 + 5e5)
+    # VKT: 1e7 (cars) + 1e7 (motorcycles) + 0 + 5e5 (buses)
+    assert inv.vehicle_km(VALUES) == pytest.approx(2.05e7)
 
 
 def test_calculate_road_transport_pm25():
-    # car 600,000 kg × 0.03 g/kg + motorcycle 200,000 kg × 2.20 g/kg + bus 165,000 × 0.94
-    # = 18,000 + 440,000 + 155,100 g = 0.6131 t
-    ln = lines()
-    pm = ln.query("sector == 'road-transport' and pollutant == 'PM2.5'")["emissions"].sum()
-    assert pm == pytest.approx(0.6131)
+    assert pick(lines(), "road-transport", "PM2.5") == pytest.approx(0.6131)
+
+
+def test_calculate_road_transport_nox():
+    # car 600,000 × 8.73 + motorcycle 200,000 × 6.64 + bus 165,000 × 33.37
+    # = 5,238,000 + 1,328,000 + 5,506,050 g = 12.07205 t
+    assert pick(lines(), "road-transport", "NOx") == pytest.approx(12.07205)
 
 
 def test_calculate_co2_from_fuel():
-    # car CO2: 600,000 kg × 3070 g/kg = 1,842 t
+    # car CO2: 600,000 kg × 3070 g/kg (69.3 g/MJ × 44.3 MJ/kg) = 1,842 t
     ln = lines().query("subsector == 'car-gasoline' and pollutant == 'CO2'")
     assert ln["emissions"].iloc[0] == pytest.approx(1842.0)
 
 
+def test_calculate_residential_gas_bc_and_co2():
+    # BC: 1000 GJ × (1.2 g/GJ × 5.4 %) = 64.8 g = 6.48e-5 t; CO2: 1000 GJ × 56,100 g/GJ = 56.1 t
+    ln = lines()
+    assert pick(ln, "residential", "BC") == pytest.approx(6.48e-5)
+    assert pick(ln, "residential", "CO2") == pytest.approx(56.1)
+
+
+def test_calculate_skips_declared_gaps():
+    # industry-power has CO2 rows only; its air-pollutant rows are declared gaps (blank ef)
+    ind = lines().query("sector == 'industry-power'")
+    assert set(ind["pollutant"]) == {"CO2"}
+
+
 def test_road_dust_factor_ap42():
-    # k 0.15 × 0.06^0.91 × 1.5^1.02 = 0.15 × 0.077274 × 1.51222 = 0.017528 g/VKT
-    assert inv.road_dust_factor(0.06, 1.5, "PM2.5") == pytest.approx(0.017528, rel=1e-3)
+    # k 0.15 × 0.06^0.91 × 1.5^1.02 = 0.15 × 0.077274 × 1.51250 = 0.017532 g/VKT
+    assert inv.road_dust_factor(0.06, 1.5, "PM2.5") == pytest.approx(0.017532, rel=1e-3)
 
 
-def test_road_dust_control_applied():
-    # 20.5 M VKT × 0.017528 g/VKT × (1 − 0.5) = 179.7 kg = 0.1797 t
-    ln = inv.city_lines(VALUES, dust_control=0.5)
-    dust = ln.query("sector == 'road-dust' and pollutant == 'PM2.5'")["emissions"].iloc[0]
-    assert dust == pytest.approx(0.1797, rel=1e-3)
+def test_road_dust_factor_unknown_pollutant_raises():
+    with pytest.raises(ReferenceDataError, match="road_dust.csv.*'NOx'"):
+        inv.road_dust_factor(0.06, 1.5, "NOx")
 
 
-def test_open_burning_rice_straw():
-    # 100 t straw = 100,000 kg × 34.0 g/kg = 3.4 t PM2.5
-    ln = lines().query("sector == 'open-burning' and pollutant == 'PM2.5'")
-    assert ln["emissions"].iloc[0] == pytest.approx(3.4)
+def test_calculate_road_dust_control_from_inputs():
+    # 20.5 M VKT × 0.0175316 g/VKT × (1 − 0.5) = 179,699 g = 0.17970 t
+    ln = inv.city_lines({**VALUES, "road_dust_control": 0.5})
+    assert pick(ln, "road-dust", "PM2.5") == pytest.approx(0.17970, rel=1e-3)
+
+
+def test_city_lines_controls_by_sector():
+    # road-transport PM2.5 0.6131 t × (1 − 0.3) = 0.42917 t; other sectors unchanged
+    ln = inv.city_lines(VALUES, controls={"road-transport": 0.3})
+    assert pick(ln, "road-transport", "PM2.5") == pytest.approx(0.42917)
+    assert pick(ln, "open-burning", "PM2.5") == pytest.approx(3.4)
+
+
+def test_calculate_open_burning_rice_straw():
+    assert pick(lines(), "open-burning", "PM2.5") == pytest.approx(3.4)
 
 
 def test_city_lines_road_scale_halves_road():
@@ -85,24 +126,85 @@ def test_city_lines_road_scale_halves_road():
     assert half["emissions"].sum() == pytest.approx(base / 2)
 
 
+def test_activity_inputs_list_every_field():
+    act = inv.activity(VALUES).set_index("subsector")
+    assert act.loc["car-gasoline", "inputs"] == "cars;car_km_per_yr;car_fuel_kg_per_km"
+    assert "road_silt_loading" in act.loc["paved-roads", "inputs"]
+    assert "cars" in act.loc["paved-roads", "inputs"]
+
+
 def test_factor_missing_raises():
-    with pytest.raises(ReferenceDataError, match="no factor for sector 'industry-power'"):
+    with pytest.raises(ReferenceDataError, match="no factor for sector 'road-transport'"):
+        inv.factor(inv.emission_factors(), "road-transport", "car-lpg", "NOx")
+
+
+def test_factor_declared_gap_raises():
+    with pytest.raises(ReferenceDataError, match="'industry-power'.*'PM2.5'.*data gap"):
         inv.factor(inv.emission_factors(), "industry-power", "natural-gas", "PM2.5")
 
 
-def test_key_sources_shares_sum_to_one():
+def test_factor_row():
+    row = inv.factor(inv.emission_factors(), "open-burning", "rice-straw", "PM2.5")
+    assert row["ef"] == pytest.approx(34.0)
+    assert row["ef_unit"] == "g/kg"
+    assert row["quality"] == "secondary"
+
+
+def test_sector_shares_hand_worked():
+    # open burning 3.4 / 4.37370 = 0.77738; road transport 0.6131 / 4.37370 = 0.14018
+    sh = inv.sector_shares(lines(), "PM2.5")
+    assert sh["open-burning"] == pytest.approx(3.4 / PM25_TOTAL, rel=1e-4)
+    assert sh["road-transport"] == pytest.approx(0.6131 / PM25_TOTAL, rel=1e-4)
+    assert sh.sum() == pytest.approx(1.0)
+
+
+def test_per_capita_hand_worked():
+    # 3.4 t/yr × 1000 kg/t ÷ 10,000 residents = 0.34 kg/yr per capita
+    assert inv.per_capita(3.4, 10_000) == pytest.approx(0.34)
+
+
+def test_key_sources_ranking():
     rank = inv.key_sources(lines(), "PM2.5", n=20)
+    assert rank["source_category"].iloc[0] == "open-burning / rice-straw"
+    assert rank["share"].iloc[0] == pytest.approx(3.4 / PM25_TOTAL, rel=1e-4)
     assert rank["cumulative_share"].iloc[-1] == pytest.approx(1.0)
     assert rank["emissions"].is_monotonic_decreasing
 
 
-def test_qa_checks_gap_and_range():
-    qa = inv.qa_checks(lines(), 10_000, reference_table("qa_ranges"), vehicle_share=0.5)
+def test_completeness_statuses():
+    st = inv.completeness(lines())
+    assert st.loc["residential", "PM2.5"] == "estimated"
+    assert st.loc["industry-power", "PM2.5"] == "data gap: no factor"
+    assert st.loc["industry-power", "CO2"] == "no activity data"
+    assert st.loc["road-dust", "NOx"] == "not applicable"
+    assert st.loc["road-transport", "BC"] == "data gap: no factor"
+    assert st.loc["ports-shipping", "NOx"] == "no activity data"  # no finished lines given
+
+
+def test_qa_checks_gap_review_and_range():
+    qa = inv.qa_checks(lines(), 10_000, reference_table("qa_ranges"))
     res = qa.set_index("check")["result"]
     assert res["completeness: residential"] == "pass"  # gas: all eight pollutants
     assert res["completeness: industry-power"] == "gap"  # no activity
-    assert res["completeness: construction-dust"] == "gap"
-    assert "cross-check: vehicles' share of PM2.5" in res.index
+    assert res["completeness: open-burning"] == "review"  # PM10, CO, NMVOC, BC missing
+    # PM2.5 per capita: 4.37370 t × 1000 ÷ 10,000 = 0.437 kg, inside 0.3–30
+    assert res["per capita: PM2.5"] == "pass"
+    # NOx per capita: (12.07 + 0.051 + 0.311) t ÷ 10,000 = 1.24 kg, inside 1–60
+    assert res["per capita: NOx"] == "pass"
+
+
+def test_qa_checks_cross_check_shares():
+    # ours: road transport 14 % vs 51 % reported → review; open burning 78 % vs 80 % → pass
+    qa = inv.qa_checks(
+        lines(),
+        10_000,
+        reference_table("qa_ranges"),
+        reported_shares={"road-transport": 0.51, "open-burning": 0.80, "industry-power": 0.1},
+    ).set_index("check")["result"]
+    assert qa["cross-check: road-transport share of PM2.5"] == "review"
+    assert qa["cross-check: open-burning share of PM2.5"] == "pass"
+    # industry not estimated here (0 %) while the city reports 10 %: a gap, not a pass
+    assert qa["cross-check: industry-power share of PM2.5"] == "gap"
 
 
 def test_external_lines_rename():
@@ -117,10 +219,36 @@ def test_external_lines_rename():
         "PM2.5": 2.0,
         "NMVOC": 1.0,
     }
+    assert list(ext.columns) == inv.LINE_COLUMNS
 
 
 def test_check_factors_clean():
     assert inv.check_factors() == []
+
+
+def test_check_factors_missing_row(monkeypatch):
+    table = inv.emission_factors()
+    drop = (table["subsector"] == "bus-diesel") & (table["pollutant"] == "NOx")
+    monkeypatch.setattr(inv, "emission_factors", lambda: table[~drop])
+    problems = inv.check_factors()
+    assert len(problems) == 1
+    assert "'road-transport'" in problems[0] and "'bus-diesel'" in problems[0]
+    assert "'NOx'" in problems[0]
+
+
+def test_check_factors_bad_uncertainty(monkeypatch):
+    table = inv.emission_factors()
+    table.loc[table["subsector"] == "rice-straw", "uncertainty"] = "Q"
+    monkeypatch.setattr(inv, "emission_factors", lambda: table)
+    assert any("'rice-straw'" in p and "'Q'" in p for p in inv.check_factors())
+
+
+def test_assumption_rows_list_factors_and_gaps():
+    rows = pd.DataFrame(inv.assumption_rows(lines(), "x"))
+    assert "emission factors road-transport / car-gasoline" in set(rows["input"])
+    assert "sector industry-power" in set(rows["input"])
+    gap = rows.set_index("input").loc["emission factors open-burning", "value"]
+    assert gap == "no factor for PM10, CO, NMVOC, BC"
 
 
 def test_metrics_headline_totals():
@@ -134,4 +262,27 @@ def test_metrics_headline_totals():
     m = inv.metrics({"x": ln}, {"x": mc}, {"x": 10_000})
     heads = m[m["headline"]]
     assert set(heads["pollutant"]) == {"PM2.5", "NOx", "CO2"}
-    assert set(heads["metric"]) == {"total_emissions"}
+    assert set(heads["metric"]) == {"total_emissions", "per_capita_emissions"}
+    pm = m.query("metric == 'total_emissions' and pollutant == 'PM2.5'")["value"].iloc[0]
+    assert pm == pytest.approx(PM25_TOTAL, rel=1e-4)
+
+
+def test_plot_functions_return_figures():
+    import matplotlib.pyplot as plt
+
+    ln = lines()
+    totals = {"A": inv.sector_totals(ln), "B": inv.sector_totals(ln)}
+    per_cap = pd.DataFrame({"A": ln.groupby("pollutant")["emissions"].sum()})
+    figs = [
+        inv.plot_sector_shares(totals),
+        inv.plot_per_capita(per_cap),
+        inv.plot_key_sources(inv.key_sources(ln, "PM2.5"), "t"),
+    ]
+    assert all(isinstance(f, plt.Figure) for f in figs)
+    for f in figs:
+        plt.close(f)
+
+
+def test_reported_shares_maps_fields_and_drops_blanks():
+    got = inv.reported_shares({"pm25_share_vehicles": 0.51, "pm25_share_industry": float("nan")})
+    assert got == {"road-transport": 0.51}
