@@ -3,9 +3,10 @@
 The chain a workbook follows (US EPA 2020 NEI Technical Support Document §19 [1]_, as coded
 in USEPA/commcooking [2]_):
 
-1. count cooking devices: restaurants by type × share with each device × devices per
-   restaurant (:func:`device_counts`);
-2. food cooked per device-year by food type (:func:`food_cooked`) and the emissions
+1. count cooking devices: restaurants of the survey's five types × share with each device
+   × devices per restaurant (:func:`device_counts`);
+2. food cooked per device-year by food type (:func:`food_cooked`; potatoes fried per
+   restaurant, :func:`potatoes_cooked`) and the emissions
    ``E = food × EF × (1 − CE)`` of PM2.5, PM10, VOC (as ROG) and CO (:func:`emissions`,
    :func:`inventory`); CO carries a unit caveat (:data:`CO_CAVEAT`);
 3. control devices (catalytic oxidiser, ESP, filters, wet scrubber): what each removes,
@@ -17,8 +18,8 @@ in USEPA/commcooking [2]_):
    proxy factors because no sourced per-kg factor exists (:func:`street_grilling`).
 
 Reference tables: ``cooking_ef.csv``, ``cooking_meat.csv``, ``cooking_devices.csv``,
-``cooking_controls.csv``, ``cooking_costs.csv``, ``cooking_rules.csv`` and
-``cooking_street_food.csv``.
+``cooking_national.csv``, ``cooking_controls.csv``, ``cooking_costs.csv``,
+``cooking_rules.csv`` and ``cooking_street_food.csv``.
 
 References
 ----------
@@ -47,6 +48,8 @@ __all__ = [
     "DEVICE_LABELS",
     "FOODS",
     "RESTAURANT_TYPES",
+    "RESTAURANT_LABELS",
+    "RULE_DEVICES",
     "POLLUTANTS",
     "CONTROLS",
     "CONTROL_LABELS",
@@ -57,6 +60,8 @@ __all__ = [
     "WEEKS_PER_YEAR",
     "emission_factors",
     "food_per_device",
+    "national_activity",
+    "potatoes_per_restaurant",
     "device_profile",
     "control_efficiencies",
     "control_costs",
@@ -67,9 +72,11 @@ __all__ = [
     "restaurant_counts",
     "device_counts",
     "food_cooked",
+    "potatoes_cooked",
     "emissions",
     "inventory",
     "by_device_food",
+    "by_device",
     "totals",
     "capital_recovery_factor",
     "annualised_cost",
@@ -89,6 +96,7 @@ __all__ = [
     "metrics",
     "what_if",
     "assumption_rows",
+    "check_factors",
     "plot_emissions",
     "plot_control_costs",
     "plot_threshold_curve",
@@ -103,8 +111,22 @@ DEVICE_LABELS = {
     "clamshell_griddle": "clamshell griddle",
     "fryer": "deep-fat fryer",
 }
-FOODS = ("hamburger", "steak", "poultry", "pork", "seafood")
-RESTAURANT_TYPES = ("fast_food", "ethnic", "steak_bbq")
+FOODS = ("hamburger", "steak", "poultry", "pork", "seafood", "other", "potatoes")
+RESTAURANT_TYPES = ("fast_food", "ethnic", "family", "seafood", "steak_bbq")
+RESTAURANT_LABELS = {
+    "fast_food": "fast food",
+    "ethnic": "ethnic",
+    "family": "family",
+    "seafood": "seafood",
+    "steak_bbq": "steak / barbecue",
+}
+#: Which charbroilers a weekly-meat rule covers: SCAQMD Rule 1138 as amended covers
+#: chain-driven charbroilers; BAAQMD Regulation 6 Rule 2 requires controls on both types.
+RULE_DEVICES = {
+    "both": ("chain_driven", "underfired"),
+    "chain_driven": ("chain_driven",),
+    "underfired": ("underfired",),
+}
 POLLUTANTS = ("PM2.5", "PM10", "VOC", "CO")
 CONTROLS = ("catalytic_oxidiser", "esp", "hepa_filter", "wet_scrubber")
 CONTROL_LABELS = {
@@ -160,6 +182,42 @@ def food_per_device() -> pd.Series:
     if not (df["unit"] == "short ton/device/yr").all():
         raise ReferenceDataError("cooking_meat.csv: every row must be in short ton/device/yr")
     return df.set_index(["device", "food"])["value"].astype(float) * KG_PER_SHORT_TON
+
+
+def national_activity() -> pd.Series:
+    """US national restaurant activity behind the potato line and the per-capita defaults.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by ``item``: ``frozen_potatoes_food_service`` [short ton/yr],
+        ``potato_share_fast_food`` [-], ``restaurants_us`` [restaurants],
+        ``fast_food_share_us`` [-], ``population_us`` [persons].
+    """
+    return reference_table("cooking_national").set_index("item")["value"].astype(float)
+
+
+def potatoes_per_restaurant() -> pd.Series:
+    """Potatoes fried a year per restaurant, by restaurant type (NEI 2020 method).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by restaurant type of :data:`RESTAURANT_TYPES`. [kg/restaurant/yr]
+
+    Notes
+    -----
+    The NEI shares the US food-service frozen potatoes :math:`P` between fast-food
+    restaurants (share :math:`f` of the potatoes, :math:`s` of the :math:`N` restaurants)
+    and the rest [2]_: :math:`P f / (N s)` per fast-food restaurant and
+    :math:`P (1 - f) / (N (1 - s))` per other restaurant, in short tons.
+    """
+    a = national_activity()
+    p, f = a["frozen_potatoes_food_service"], a["potato_share_fast_food"]
+    n, s = a["restaurants_us"], a["fast_food_share_us"]
+    fast, rest = p * f / (n * s), p * (1 - f) / (n * (1 - s))
+    tons = {t: fast if t == "fast_food" else rest for t in RESTAURANT_TYPES}
+    return pd.Series(tons, name="kg_per_restaurant") * KG_PER_SHORT_TON
 
 
 def device_profile() -> pd.DataFrame:
@@ -279,7 +337,10 @@ def restaurant_counts(city: pd.DataFrame) -> pd.Series:
     v = city["value"].astype(float)
     missing = [f"{t}_restaurants" for t in RESTAURANT_TYPES if f"{t}_restaurants" not in v]
     if missing:
-        raise C3Error(f"commercial-cooking inputs lack {missing}")
+        raise C3Error(
+            f"commercial-cooking inputs lack {missing}: expected one restaurant count per "
+            f"type of {RESTAURANT_TYPES} (c3lib/data/fields/commercial-cooking.csv)"
+        )
     return pd.Series({t: float(v[f"{t}_restaurants"]) for t in RESTAURANT_TYPES}, name="count")
 
 
@@ -289,7 +350,7 @@ def device_counts(restaurants: pd.Series, profile: pd.DataFrame | None = None) -
     Parameters
     ----------
     restaurants : pandas.Series
-        Restaurants by type. [restaurants]
+        Restaurants by type; a type not given counts as none. [restaurants]
     profile : pandas.DataFrame, optional
         From :func:`device_profile` (default: the reference table).
 
@@ -304,7 +365,8 @@ def device_counts(restaurants: pd.Series, profile: pd.DataFrame | None = None) -
     with the device :math:`s_{t,d}` and devices per restaurant that has it :math:`n_{t,d}`.
     """
     p = device_profile() if profile is None else profile
-    n = restaurants.reindex(p.index.get_level_values("restaurant_type")).to_numpy()
+    types = p.index.get_level_values("restaurant_type")
+    n = restaurants.reindex(types, fill_value=0.0).astype(float).to_numpy()
     out = pd.Series(n * p["share"].to_numpy() * p["devices_per_restaurant"].to_numpy(), p.index)
     return out.rename("devices")
 
@@ -331,6 +393,44 @@ def food_cooked(devices: pd.Series, per_device: pd.Series | None = None) -> pd.D
     out = d.merge(m, on="device", how="inner")
     out["food_kg"] = out["devices"] * out["kg_per_device"]
     return out[["restaurant_type", "device", "food", "devices", "food_kg"]]
+
+
+def potatoes_cooked(restaurants: pd.Series, devices: pd.Series | None = None) -> pd.DataFrame:
+    """Potatoes fried a year by restaurant type (the NEI's fryer potato line).
+
+    Parameters
+    ----------
+    restaurants : pandas.Series
+        Restaurants by type. [restaurants]
+    devices : pandas.Series, optional
+        From :func:`device_counts` (default: computed from ``restaurants``); only the
+        fryer count is carried along for display. [devices]
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`food_cooked`, with ``device`` = ``fryer`` and ``food`` = ``potatoes``.
+        [kg/yr]
+
+    Notes
+    -----
+    As in the NEI code [2]_ every restaurant of a type gets the per-restaurant amount of
+    :func:`potatoes_per_restaurant`, whether or not the survey lists a fryer.
+    """
+    d = device_counts(restaurants) if devices is None else devices
+    per = potatoes_per_restaurant()
+    fryers = d.xs("fryer", level="device")
+    rows = [
+        {
+            "restaurant_type": t,
+            "device": "fryer",
+            "food": "potatoes",
+            "devices": float(fryers.get(t, 0.0)),
+            "food_kg": float(restaurants.get(t, 0.0)) * float(per[t]),
+        }
+        for t in RESTAURANT_TYPES
+    ]
+    return pd.DataFrame(rows)
 
 
 def emissions(food: pd.DataFrame, factors: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -373,9 +473,13 @@ def inventory(restaurants: pd.Series) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        As :func:`emissions`. [t/yr]
+        As :func:`emissions`: meat on every device plus potatoes in fryers. [t/yr]
     """
-    return emissions(food_cooked(device_counts(restaurants)))
+    devices = device_counts(restaurants)
+    food = pd.concat(
+        [food_cooked(devices), potatoes_cooked(restaurants, devices)], ignore_index=True
+    )
+    return emissions(food)
 
 
 def by_device_food(inv: pd.DataFrame, pollutant: str = "PM2.5") -> pd.DataFrame:
@@ -403,6 +507,32 @@ def by_device_food(inv: pd.DataFrame, pollutant: str = "PM2.5") -> pd.DataFrame:
     )
     table["total"] = table.sum(axis=1)
     table.index = [DEVICE_LABELS[d] for d in table.index]
+    table.index.name = "device"
+    return table
+
+
+def by_device(inv: pd.DataFrame) -> pd.DataFrame:
+    """Emissions as a device × pollutant table.
+
+    Parameters
+    ----------
+    inv : pandas.DataFrame
+        From :func:`inventory`. [t/yr]
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows devices (labelled) plus ``total``, columns pollutants of :data:`POLLUTANTS`.
+        [t/yr]
+    """
+    table = inv.pivot_table(
+        index="device", columns="pollutant", values="emissions", aggfunc="sum", fill_value=0.0
+    )
+    table = table.reindex(
+        index=[d for d in DEVICES if d in table.index], columns=list(POLLUTANTS), fill_value=0.0
+    )
+    table.loc["total"] = table.sum()
+    table.index = [DEVICE_LABELS.get(d, d) for d in table.index]
     table.index.name = "device"
     return table
 
@@ -605,7 +735,9 @@ def restaurant_groups(
     :math:`p_t(S) = \\prod_{d \\in S} s_{t,d} \\prod_{d \\notin S} (1 - s_{t,d})`. A
     restaurant in the set cooks :math:`\\sum_{d \\in S} n_{t,d} m_d / 52.14` kg a week on
     its covered devices, with the device-year food :math:`m_d`. Summed over the sets the
-    devices and emissions equal the inventory's.
+    devices and emissions equal the inventory's. Where the survey pairs a share with zero
+    devices per restaurant (chain-driven in steak/BBQ restaurants) the device is taken as
+    absent, as the NEI product :math:`s n` is zero; sets nobody has are dropped.
     """
     prof = device_profile()
     per_dev_total = food_per_device().groupby(level="device").sum()
@@ -618,8 +750,11 @@ def restaurant_groups(
                 continue
             prob = 1.0
             for d, p in zip(covered, present, strict=True):
-                s = float(prof.loc[(t, d), "share"])
+                has = prof.loc[(t, d), "devices_per_restaurant"] > 0
+                s = float(prof.loc[(t, d), "share"]) if has else 0.0
                 prob *= s if p else 1 - s
+            if prob <= 0:
+                continue
             n = float(restaurants.get(t, 0.0)) * prob
             row = {
                 "restaurant_type": t,
@@ -667,7 +802,9 @@ def _covered_fractions(
     if spread <= 0:
         above = (m >= threshold_kg_week).astype(float)
         return above, above
-    log_ratio = np.log(m / threshold_kg_week)
+    # a group cooking nothing is never covered (log ratio −inf → Φ = 0)
+    log_ratio = np.full_like(m, -np.inf)
+    np.log(m / threshold_kg_week, out=log_ratio, where=m > 0)
     half = spread**2 / 2
     share_r = _norm_cdf((log_ratio - half) / spread)
     share_e = _norm_cdf((log_ratio + half) / spread)
@@ -946,6 +1083,9 @@ class Settings:
         Log-sd of restaurant throughput within a group (assumption). [-]
     threshold_lb_week : float
         Rule threshold studied in the explorer and the headline. [lb/week]
+    rule_devices : str
+        Charbroilers a rule covers, a key of :data:`RULE_DEVICES`: ``both`` (as BAAQMD
+        Regulation 6 Rule 2), ``chain_driven`` (as SCAQMD Rule 1138) or ``underfired``.
     """
 
     rate: float = 0.07
@@ -954,11 +1094,31 @@ class Settings:
     uptake: float = 1.0
     spread: float = 0.7
     threshold_lb_week: float = 400.0
+    rule_devices: str = "both"
+
+    def __post_init__(self) -> None:
+        if self.rule_devices not in RULE_DEVICES:
+            raise C3Error(
+                f"rule_devices {self.rule_devices!r}: expected one of {list(RULE_DEVICES)}"
+            )
+        if (
+            self.underfired_control not in CONTROLS
+            or self.underfired_control == "catalytic_oxidiser"
+        ):
+            raise C3Error(
+                f"underfired_control {self.underfired_control!r}: expected esp, hepa_filter or "
+                "wet_scrubber"
+            )
 
     @property
     def control_for(self) -> dict[str, str]:
         """Control required on each rule device."""
         return {"chain_driven": "catalytic_oxidiser", "underfired": self.underfired_control}
+
+    @property
+    def covered(self) -> tuple[str, ...]:
+        """Devices whose meat counts towards the rule threshold and that must be controlled."""
+        return RULE_DEVICES[self.rule_devices]
 
 
 @dataclass(frozen=True)
@@ -1028,7 +1188,7 @@ def assess_city(city: pd.DataFrame, country: str, settings: Settings) -> Assessm
     """
     restaurants = restaurant_counts(city)
     devices = device_counts(restaurants)
-    groups, group_em = restaurant_groups(restaurants)
+    groups, group_em = restaurant_groups(restaurants, settings.covered)
     thresholds = np.linspace(0.0, lb_to_kg(3000.0), 121)
     rules = {
         label: rule_outcome(
@@ -1083,13 +1243,17 @@ def results_table(assessments: dict[str, Assessment], settings: Settings) -> pd.
     for label, a in assessments.items():
         t = a.totals
         col = {
-            ("activity", "restaurants (3 types)", "restaurants"): a.restaurants.sum(),
+            ("activity", f"restaurants ({len(RESTAURANT_TYPES)} types)", "restaurants"): (
+                a.restaurants.sum()
+            ),
             ("activity", "charbroilers", "devices"): a.devices.loc[
                 (slice(None), list(_RULE_DEVICES))
             ].sum(),
-            ("activity", "food cooked", "t/yr"): a.inventory.drop_duplicates(
-                ["restaurant_type", "device", "food"]
-            )["food_kg"].sum()
+            (
+                "activity",
+                "food cooked on devices with a factor",
+                "t/yr",
+            ): a.inventory.drop_duplicates(["restaurant_type", "device", "food"])["food_kg"].sum()
             / 1000,
         }
         for pol in POLLUTANTS:
@@ -1111,12 +1275,10 @@ def results_table(assessments: dict[str, Assessment], settings: Settings) -> pd.
             col[("rule " + label_rule, "VOC reduction", "t/yr")] = r.loc["VOC", "reduction"]
             col[("rule " + label_rule, "annual cost", "USD 2009/yr")] = r.attrs["annual_cost"]
         s = a.street
-        col[("street grilling (proxy factors)", "PM2.5, central", "t/yr")] = (
-            s.loc["central", "PM2.5"] if s is not None else math.nan
-        )
-        col[("street grilling (proxy factors)", "PM2.5, low–high range", "t/yr")] = (
-            s.loc["high", "PM2.5"] - s.loc["low", "PM2.5"] if s is not None else math.nan
-        )
+        for scenario in ("low", "central", "high"):
+            col[("street grilling (proxy factors)", f"PM2.5, {scenario} proxy", "t/yr")] = (
+                s.loc[scenario, "PM2.5"] if s is not None else math.nan
+            )
         cols[label] = col
     out = pd.DataFrame(cols)
     out.index = out.index.set_names(["section", "quantity", "unit"])
@@ -1164,10 +1326,13 @@ def metrics(assessments: dict[str, Assessment], settings: Settings) -> pd.DataFr
 
     for city, a in assessments.items():
         t = a.totals
-        add(city, "restaurants", a.restaurants.sum(), "restaurants", scope="three NEI types")
+        add(city, "restaurants", a.restaurants.sum(), "restaurants", scope="five NEI survey types")
         for pol in POLLUTANTS:
             scope = "restaurants" if pol != "CO" else "restaurants, unit uncertain"
             add(city, "cooking_emissions", t[pol], "t/yr", pol, scope, headline=pol == "PM2.5")
+        pm_by_device = by_device(a.inventory)["PM2.5"].drop("total")
+        for device, value in pm_by_device.items():
+            add(city, "cooking_emissions", value, "t/yr", "PM2.5", f"device: {device}")
         for c in CONTROLS:
             row = a.controls.loc[c]
             add(city, "control_reduction", row["removed_PM2.5"], "t/yr", "PM2.5", c)
@@ -1182,7 +1347,7 @@ def metrics(assessments: dict[str, Assessment], settings: Settings) -> pd.DataFr
                 headline=c == settings.underfired_control,
             )
         for label, r in a.rules.items():
-            scope = f"rule threshold {label}"
+            scope = f"rule threshold {label}, covers {settings.rule_devices.replace('_', '-')}"
             cov = coverage(
                 a.groups, a.group_emissions, lb_to_kg(rule_thresholds()[label]), settings.spread
             )
@@ -1250,7 +1415,7 @@ def what_if(
     import matplotlib.pyplot as plt
 
     restaurants = restaurant_counts(city)
-    groups, group_em = restaurant_groups(restaurants)
+    groups, group_em = restaurant_groups(restaurants, settings.covered)
     control_for = {"chain_driven": "catalytic_oxidiser", "underfired": underfired_control}
     t_kg = lb_to_kg(threshold_lb_week)
     out = rule_outcome(
@@ -1354,6 +1519,24 @@ def assumption_rows(settings: Settings, cities: dict[str, str]) -> list[dict]:
         },
         {
             "city": "all",
+            "input": "charbroilers a rule covers",
+            "value": settings.rule_devices,
+            "unit": "",
+            "basis": "scenario setting: SCAQMD Rule 1138 as amended covers chain-driven "
+            "charbroilers, BAAQMD Regulation 6 Rule 2 both types; the same weekly-meat "
+            "thresholds are applied to the covered devices' meat",
+            "source": "assumption (workbook parameter); c3_program §3.3",
+        },
+        {
+            "city": "all",
+            "input": "one control unit per covered device",
+            "value": "yes",
+            "unit": "",
+            "basis": "costs are per unit; a hood serving several devices would cost less per tonne",
+            "source": "assumption",
+        },
+        {
+            "city": "all",
             "input": "discount rate; control lifetime",
             "value": f"{settings.rate:g}; {settings.lifetime_yr:g}",
             "unit": "1/yr; yr",
@@ -1411,6 +1594,58 @@ def assumption_rows(settings: Settings, cities: dict[str, str]) -> list[dict]:
     return rows
 
 
+def check_factors() -> list[str]:
+    """Consistency of the cooking reference tables (called by ``c3 validate``).
+
+    Returns
+    -------
+    list of str
+        One message per problem: a restaurant type without a device profile or a default
+        count, a device with activity but no emission factor, a control fitted to an unknown
+        device or without costs, a rule threshold or street-food proxy missing.
+    """
+    from c3lib.reference import field_table
+
+    problems = []
+    try:
+        prof = device_profile()
+        meat = food_per_device()
+        ef = emission_factors()
+        eff = control_efficiencies()
+        costs = reference_table("cooking_costs")
+        rules = rule_table()
+        street = street_food_factors()
+        national_activity()
+        fields = field_table("commercial-cooking")
+    except (C3Error, KeyError) as exc:
+        return [str(exc)]
+    for t in RESTAURANT_TYPES:
+        for d in DEVICES:
+            if (t, d) not in prof.index:
+                problems.append(f"cooking_devices.csv: no share/devices row for {t} × {d}")
+        if f"{t}_restaurants" not in fields.index:
+            problems.append(f"fields/commercial-cooking.csv: no {t}_restaurants field")
+    factor_pairs = set(zip(ef["device"], ef["food"], strict=True))
+    for d in DEVICES:
+        foods = [f for (dd, f), v in meat.items() if dd == d and v > 0]
+        if not any((d, f) in factor_pairs for f in foods):
+            problems.append(f"cooking_ef.csv: no factor for any food {d} cooks")
+    for c in CONTROLS:
+        if eff.loc[c, "device"] not in DEVICES:
+            problems.append(f"cooking_controls.csv: {c} fits unknown device {eff.loc[c, 'device']}")
+        items = set(costs.loc[costs["control"] == c, "item"])
+        missing = {"capital_low", "capital_high", "om_per_yr"} - items
+        if missing:
+            problems.append(f"cooking_costs.csv: {c} lacks {sorted(missing)}")
+    for item in ("threshold_current", "threshold_proposed"):
+        if item not in rules.index:
+            problems.append(f"cooking_rules.csv: no {item} row")
+    for scenario in ("low", "central", "high"):
+        if not ((street["parameter"] == f"ef_{scenario}") & (street["pollutant"] == "PM2.5")).any():
+            problems.append(f"cooking_street_food.csv: no ef_{scenario} PM2.5 row")
+    return problems
+
+
 # --- charts -----------------------------------------------------------------------------
 
 _FOOD_COLOURS = {
@@ -1419,6 +1654,8 @@ _FOOD_COLOURS = {
     "poultry": "#ff7f0e",
     "pork": "#e377c2",
     "seafood": "#1f77b4",
+    "other": "#7f7f7f",
+    "potatoes": "#bcbd22",
 }
 
 

@@ -3,11 +3,12 @@
 Constants used below:
   1 lb = 0.45359237 kg; 1 short ton = 2,000 lb = 907.18474 kg; 52.142857 weeks a year.
   Food per device-year (short tons): under-fired 7.0 hamburger + 4.7 steak + 8.4 poultry
-  + 3.8 pork + 3.7 seafood = 27.6; chain-driven 20.7 + 6.1 + 10.7 + 1.5 + 3.1 = 42.1.
-  PM2.5 of one average under-fired device:
-    31.9×7.0 + 16.8×4.7 + 9.9×8.4 + 9.9×3.8 + 3.2×3.7
-    = 223.3 + 78.96 + 83.16 + 37.62 + 11.84 = 434.88 g/kg × short ton
-    → 434.88 × 907.18474 kg × g/kg = 394,516 g = 0.394516 t/yr.
+  + 3.8 pork + 3.7 seafood + 1.1 other = 28.7; chain-driven 20.7 + 6.1 + 10.7 + 1.5 + 3.1
+  = 42.1.
+  PM2.5 of one average under-fired device ("other" meat takes the steak factor):
+    31.9×7.0 + 16.8×4.7 + 9.9×8.4 + 9.9×3.8 + 3.2×3.7 + 16.8×1.1
+    = 223.3 + 78.96 + 83.16 + 37.62 + 11.84 + 18.48 = 453.36 g/kg × short ton
+    → 453.36 × 907.18474 kg × g/kg = 411,281 g = 0.411281 t/yr.
   PM2.5 of one average chain-driven device:
     7.3×20.7 + 7.3×6.1 + 9.9×10.7 + 9.9×1.5 + 3.2×3.1
     = 151.11 + 44.53 + 105.93 + 14.85 + 9.92 = 326.34 → 0.296051 t/yr.
@@ -29,17 +30,28 @@ from c3lib.reference import field_table, reference_table
 
 matplotlib.use("Agg")
 
-UNDERFIRED_PM25_T = 434.88 * 907.18474 / 1e6  # 0.394516 t per device-year
+UNDERFIRED_PM25_T = 453.36 * 907.18474 / 1e6  # 0.411281 t per device-year
 CHAIN_PM25_T = 326.34 * 907.18474 / 1e6  # 0.296051 t per device-year
 CRF_7_10 = 0.07 * 1.07**10 / (1.07**10 - 1)  # 0.142378
 
 
-def city_frame(fast_food=0.0, ethnic=0.0, steak_bbq=0.0, stalls=0.0, kg=10.0, days=300.0):
+def city_frame(
+    fast_food=0.0,
+    ethnic=0.0,
+    steak_bbq=0.0,
+    family=0.0,
+    seafood=0.0,
+    stalls=0.0,
+    kg=10.0,
+    days=300.0,
+):
     return pd.DataFrame(
         {
             "value": {
                 "fast_food_restaurants": fast_food,
                 "ethnic_restaurants": ethnic,
+                "family_restaurants": family,
+                "seafood_restaurants": seafood,
                 "steak_bbq_restaurants": steak_bbq,
                 "street_grill_stalls": stalls,
                 "street_grill_kg_per_stall_day": kg,
@@ -62,6 +74,7 @@ def city_frame(fast_food=0.0, ethnic=0.0, steak_bbq=0.0, stalls=0.0, kg=10.0, da
         "cooking_costs",
         "cooking_rules",
         "cooking_street_food",
+        "cooking_national",
     ],
 )
 def test_reference_table_assumed_rows_say_unsourced(table):
@@ -102,10 +115,39 @@ def test_control_efficiencies_catalytic_and_esp():
 
 
 def test_field_table_restaurant_defaults_per_capita_and_sourced():
+    # US rate: 700,000 restaurants ÷ 331,449,281 residents = 0.0021119 per person;
+    # 36 % fast food = 0.00076030; the other 64 % split over four types = 0.00033791 each
     ft = field_table("commercial-cooking")
-    for f in ("fast_food_restaurants", "ethnic_restaurants", "steak_bbq_restaurants"):
+    nat = ck.national_activity()
+    per_person = nat["restaurants_us"] / nat["population_us"]
+    assert per_person == pytest.approx(0.0021119, rel=1e-4)
+    assert ft.loc["fast_food_restaurants", "default"] == pytest.approx(0.00076030, rel=1e-3)
+    assert "assumption" in ft.loc["fast_food_restaurants", "default_source"]
+    for t in ck.RESTAURANT_TYPES:
+        f = f"{t}_restaurants"
         assert ft.loc[f, "scale"] == "per_capita"
-        assert "unsourced estimate" in ft.loc[f, "default_source"]
+        if t != "fast_food":
+            assert ft.loc[f, "default"] == pytest.approx(0.00033791, rel=1e-3)
+            assert "unsourced estimate" in ft.loc[f, "default_source"]
+
+
+def test_device_profile_five_types_sourced():
+    # NEMO Table 3 via USEPA/commcooking: ethnic under-fired 1.54, steak/BBQ 1.63 devices
+    prof = ck.device_profile()
+    assert set(prof.index.get_level_values("restaurant_type")) == set(ck.RESTAURANT_TYPES)
+    assert prof.loc[("ethnic", "underfired"), "devices_per_restaurant"] == 1.54
+    assert prof.loc[("steak_bbq", "underfired"), "devices_per_restaurant"] == 1.63
+    assert (reference_table("cooking_devices")["quality"] == "official").all()
+
+
+def test_potatoes_per_restaurant_hand_worked():
+    # fast food: 2,988,500 × 0.74 / (700,000 × 0.36) = 2,211,490 / 252,000 = 8.775754 short t
+    #            × 907.18474 = 7,961.23 kg
+    # others:    2,988,500 × 0.26 / (700,000 × 0.64) = 777,010 / 448,000 = 1.734397 short t
+    #            × 907.18474 = 1,573.42 kg
+    p = ck.potatoes_per_restaurant()
+    assert p["fast_food"] == pytest.approx(7961.23, rel=1e-6)
+    assert p["family"] == pytest.approx(1573.42, rel=1e-5)
 
 
 # --- inventory --------------------------------------------------------------------------
@@ -118,43 +160,75 @@ def test_lb_to_kg_rule_thresholds():
 
 
 def test_device_counts_fast_food_underfired():
-    # 1,000 fast-food restaurants × 0.308 with one × 1.58 per restaurant = 486.64 devices
-    d = ck.device_counts(pd.Series({"fast_food": 1000.0, "ethnic": 0.0, "steak_bbq": 0.0}))
+    # 1,000 fast-food restaurants × 0.308 with one × 1.58 per restaurant = 486.64 devices;
+    # types not given count as none
+    d = ck.device_counts(pd.Series({"fast_food": 1000.0, "ethnic": 0.0}))
     assert d[("fast_food", "underfired")] == pytest.approx(486.64)
     assert d[("ethnic", "underfired")] == 0.0
+    assert d[("family", "underfired")] == 0.0
+
+
+def test_device_counts_ethnic_underfired():
+    # 1,000 ethnic restaurants × 0.475 × 1.54 = 731.5 devices
+    d = ck.device_counts(pd.Series({"ethnic": 1000.0}))
+    assert d[("ethnic", "underfired")] == pytest.approx(731.5)
 
 
 def test_emissions_one_underfired_device_hamburger():
     # 7.0 short ton = 6,350.29 kg × 31.9 g/kg = 202,574 g = 0.202574 t
+    # other meat: 1.1 short ton = 997.903 kg × 16.8 g/kg = 16,764.8 g = 0.0167648 t
     idx = pd.MultiIndex.from_tuples([("x", "underfired")], names=["restaurant_type", "device"])
     e = ck.emissions(ck.food_cooked(pd.Series([1.0], idx, name="devices")))
     row = e[(e["food"] == "hamburger") & (e["pollutant"] == "PM2.5")]
     assert row["emissions"].iloc[0] == pytest.approx(0.202574, rel=1e-5)
+    other = e[(e["food"] == "other") & (e["pollutant"] == "PM2.5")]
+    assert other["emissions"].iloc[0] == pytest.approx(0.0167648, rel=1e-5)
     pm = e[e["pollutant"] == "PM2.5"]["emissions"].sum()
-    assert pm == pytest.approx(UNDERFIRED_PM25_T, rel=1e-9)  # 0.394516 t
+    assert pm == pytest.approx(UNDERFIRED_PM25_T, rel=1e-9)  # 0.411281 t
 
 
 def test_emissions_fryer_has_voc_only():
-    # the fryer has factors only for VOC (poultry 0.12, seafood 0.14; potatoes not in activity)
+    # the fryer has factors only for VOC: poultry 0.12, pork 0.12, seafood 0.14 (hamburger,
+    # steak and other meat have none; potatoes come per restaurant, not per device)
     idx = pd.MultiIndex.from_tuples([("x", "fryer")], names=["restaurant_type", "device"])
     e = ck.emissions(ck.food_cooked(pd.Series([1.0], idx, name="devices")))
     assert set(e["pollutant"]) == {"VOC"}
-    # 14.9 × 0.12 + 4.1 × 0.14 = 1.788 + 0.574 = 2.362 → × 907.18474 / 1e6 = 0.0021428 t
-    assert e["emissions"].sum() == pytest.approx(2.362 * 907.18474 / 1e6, rel=1e-9)
+    # 14.9 × 0.12 + 1.5 × 0.12 + 4.1 × 0.14 = 1.788 + 0.18 + 0.574 = 2.542
+    # → × 907.18474 / 1e6 = 0.0023061 t
+    assert e["emissions"].sum() == pytest.approx(2.542 * 907.18474 / 1e6, rel=1e-9)
+
+
+def test_inventory_includes_potato_voc():
+    # 100 fast-food restaurants × 7,961.23 kg potatoes × 0.21 g/kg = 167,186 g = 0.167186 t
+    inv = ck.inventory(pd.Series({"fast_food": 100.0}))
+    pot = inv[inv["food"] == "potatoes"]
+    assert set(pot["pollutant"]) == {"VOC"}
+    assert pot["emissions"].sum() == pytest.approx(0.167186, rel=1e-5)
 
 
 def test_inventory_steak_bbq_underfired_pm25():
-    # 100 steak/BBQ × 0.552 × 1.58 = 87.216 devices × 0.394516 t = 34.408 t PM2.5
-    inv = ck.inventory(pd.Series({"fast_food": 0.0, "ethnic": 0.0, "steak_bbq": 100.0}))
+    # 100 steak/BBQ × 0.552 × 1.63 = 89.976 devices × 0.411281 t = 37.0054 t PM2.5;
+    # no chain-driven: the source gives 0 devices per steak/BBQ restaurant
+    inv = ck.inventory(pd.Series({"steak_bbq": 100.0}))
     sub = inv[(inv["device"] == "underfired") & (inv["pollutant"] == "PM2.5")]
-    assert sub["emissions"].sum() == pytest.approx(87.216 * UNDERFIRED_PM25_T, rel=1e-9)
+    assert sub["emissions"].sum() == pytest.approx(89.976 * UNDERFIRED_PM25_T, rel=1e-9)
+    assert sub["emissions"].sum() == pytest.approx(37.0054, rel=1e-5)
+    assert inv[inv["device"] == "chain_driven"]["emissions"].sum() == 0.0
     table = ck.by_device_food(inv)
     assert table["total"].sum() == pytest.approx(ck.totals(inv)["PM2.5"])
 
 
+def test_by_device_total_row_matches_totals():
+    inv = ck.inventory(pd.Series({"fast_food": 10.0, "family": 5.0}))
+    table = ck.by_device(inv)
+    assert list(table.columns) == list(ck.POLLUTANTS)
+    assert table.loc["total"].to_numpy() == pytest.approx(ck.totals(inv).to_numpy())
+    assert table.loc["deep-fat fryer", "PM2.5"] == 0.0
+
+
 def test_inventory_scales_with_restaurants():
-    one = ck.totals(ck.inventory(pd.Series({"fast_food": 10.0, "ethnic": 5.0, "steak_bbq": 1.0})))
-    two = ck.totals(ck.inventory(pd.Series({"fast_food": 20.0, "ethnic": 10.0, "steak_bbq": 2.0})))
+    one = ck.totals(ck.inventory(pd.Series({"fast_food": 10.0, "family": 5.0, "seafood": 1.0})))
+    two = ck.totals(ck.inventory(pd.Series({"fast_food": 20.0, "family": 10.0, "seafood": 2.0})))
     assert np.allclose(two, 2 * one)
 
 
@@ -178,30 +252,30 @@ def test_annualised_cost_esp_mid():
 
 
 def test_removal_per_device_esp():
-    # 0.90 × 0.394516 = 0.355065 t PM2.5 per device-year; no VOC credit
+    # 0.90 × 0.411281 = 0.370153 t PM2.5 per device-year; no VOC credit
     r = ck.removal_per_device("esp")
     assert r["PM2.5"] == pytest.approx(0.9 * UNDERFIRED_PM25_T, rel=1e-9)
     assert r["VOC"] == 0.0
 
 
 def test_control_options_cost_per_tonne_esp():
-    # 36,037.6 USD/yr ÷ 0.355065 t = 101,496 USD 2009/t; low end: 37,000 × 0.142378 + 26,000
-    # = 31,268.0 ÷ 0.355065 = 88,063 USD 2009/t
-    devices = ck.device_counts(pd.Series({"fast_food": 100.0, "ethnic": 0.0, "steak_bbq": 0.0}))
+    # 36,037.6 USD/yr ÷ 0.370153 t = 97,359 USD 2009/t; low end: 37,000 × 0.142378 + 26,000
+    # = 31,268.0 ÷ 0.370153 = 84,473 USD 2009/t
+    devices = ck.device_counts(pd.Series({"fast_food": 100.0}))
     opts = ck.control_options(devices, 0.07, 10)
     removed = 0.9 * UNDERFIRED_PM25_T
     assert opts.loc["esp", "cost_per_t_PM2.5"] == pytest.approx(
         (70500 * CRF_7_10 + 26000) / removed, rel=1e-9
     )
-    assert opts.loc["esp", "cost_per_t_PM2.5"] == pytest.approx(101496, rel=1e-4)
-    assert opts.loc["esp", "cost_per_t_PM2.5_low"] == pytest.approx(88063, rel=1e-4)
-    # 100 × 0.308 × 1.58 = 48.664 devices × 0.355065 t = 17.279 t removed at full uptake
+    assert opts.loc["esp", "cost_per_t_PM2.5"] == pytest.approx(97359, rel=1e-4)
+    assert opts.loc["esp", "cost_per_t_PM2.5_low"] == pytest.approx(84473, rel=1e-4)
+    # 100 × 0.308 × 1.58 = 48.664 devices × 0.370153 t = 18.013 t removed at full uptake
     assert opts.loc["esp", "removed_PM2.5"] == pytest.approx(48.664 * removed, rel=1e-9)
     assert math.isnan(opts.loc["esp", "cost_per_t_VOC"])
 
 
 def test_control_options_uptake_scales_removal_not_cost_per_tonne():
-    devices = ck.device_counts(pd.Series({"fast_food": 100.0, "ethnic": 50.0, "steak_bbq": 0.0}))
+    devices = ck.device_counts(pd.Series({"fast_food": 100.0, "ethnic": 50.0}))
     full = ck.control_options(devices, 0.07, 10, uptake=1.0)
     half = ck.control_options(devices, 0.07, 10, uptake=0.5)
     assert half.loc["hepa_filter", "removed_PM2.5"] == pytest.approx(
@@ -215,19 +289,41 @@ def test_control_options_uptake_scales_removal_not_cost_per_tonne():
 
 def test_restaurant_groups_fast_food_both_charbroilers():
     # P(both) = 0.186 × 0.308 = 0.057288 → 57.288 of 1,000 restaurants.
-    # kg/week = (1.07 × 42.1 + 1.58 × 27.6) short ton × 907.18474 / 52.142857
-    #         = (45.047 + 43.608) × 907.18474 / 52.142857 = 80,426.9 / 52.142857 = 1,542.4
-    groups, _ = ck.restaurant_groups(pd.Series({"fast_food": 1000.0, "ethnic": 0, "steak_bbq": 0}))
+    # kg/week = (1.07 × 42.1 + 1.58 × 28.7) short ton × 907.18474 / 52.142857
+    #         = (45.047 + 45.346) × 907.18474 / 52.142857 = 82,003.6 / 52.142857 = 1,572.66
+    groups, _ = ck.restaurant_groups(pd.Series({"fast_food": 1000.0}))
     both = groups[groups["devices"].str.contains("chain") & groups["devices"].str.contains("under")]
     both = both[both["restaurant_type"] == "fast_food"].iloc[0]
     assert both["restaurants"] == pytest.approx(57.288)
-    assert both["kg_week"] == pytest.approx((45.047 + 43.608) * 907.18474 / (365 / 7), rel=1e-6)
-    assert both["kg_week"] == pytest.approx(1542.4, rel=1e-4)
+    assert both["kg_week"] == pytest.approx((45.047 + 45.346) * 907.18474 / (365 / 7), rel=1e-6)
+    assert both["kg_week"] == pytest.approx(1572.66, rel=1e-5)
+
+
+def test_restaurant_groups_zero_device_share_is_absent():
+    # steak/BBQ: share 0.069 chain-driven but 0 devices per restaurant → only the under-fired
+    # set exists: 100 × 0.552 = 55.2 restaurants
+    groups, em = ck.restaurant_groups(pd.Series({"steak_bbq": 100.0}))
+    steak = groups[groups["restaurant_type"] == "steak_bbq"]
+    assert list(steak["devices"]) == ["under-fired charbroiler"]
+    assert steak["restaurants"].iloc[0] == pytest.approx(55.2)
+    assert groups["restaurants"].sum() == pytest.approx(55.2)
+    assert em[("chain_driven", "PM2.5")].sum() == 0.0
+
+
+def test_restaurant_groups_chain_driven_only():
+    # a Rule 1138-style rule: only chain-driven meat counts; fast food P = 0.186 → 186 of 1,000
+    # at 1.07 × 42.1 = 45.047 short t/yr = 40,865.9 kg / 52.142857 = 783.73 kg/week
+    groups, em = ck.restaurant_groups(pd.Series({"fast_food": 1000.0}), ("chain_driven",))
+    assert groups["restaurants"].sum() == pytest.approx(186.0)
+    assert groups["kg_week"].iloc[0] == pytest.approx(783.73, rel=1e-5)
+    assert {d for d, _ in em.columns} == {"chain_driven"}
 
 
 def test_restaurant_groups_sum_to_inventory():
     # summed over the device sets, devices and emissions equal the inventory's
-    restaurants = pd.Series({"fast_food": 300.0, "ethnic": 200.0, "steak_bbq": 40.0})
+    restaurants = pd.Series(
+        {"fast_food": 300.0, "ethnic": 200.0, "family": 150.0, "seafood": 20.0, "steak_bbq": 40.0}
+    )
     groups, em = ck.restaurant_groups(restaurants)
     inv = ck.inventory(restaurants)
     devices = ck.device_counts(restaurants)
@@ -279,27 +375,27 @@ def test_coverage_curve_falls_with_threshold():
     assert curve["threshold_lb_week"].iloc[1] == pytest.approx(100 / 0.45359237)
 
 
-def test_rule_outcome_steak_bbq_threshold_zero():
-    # 100 steak/BBQ restaurants, threshold 0 (all covered), uptake 0.5:
-    # chain-driven 100 × 0.069 × 1.07 = 7.383 devices × 0.296051 t = 2.18575 t PM2.5
-    # under-fired 100 × 0.552 × 1.58 = 87.216 devices × 0.394516 t = 34.4081 t PM2.5
-    # reduction = 0.5 × (2.18575 × 0.83 + 34.4081 × 0.90) = 0.5 × (1.81417 + 30.9673) = 16.3907
-    # cost = 0.5 × (7.383 + 87.216) devices × 36,037.6 USD = 47.2995 × 36,037.6 = 1,704,560
-    groups, em = ck.restaurant_groups(pd.Series({"fast_food": 0, "ethnic": 0, "steak_bbq": 100.0}))
+def test_rule_outcome_fast_food_threshold_zero():
+    # 100 fast-food restaurants, threshold 0 (all covered), uptake 0.5:
+    # chain-driven 100 × 0.186 × 1.07 = 19.902 devices × 0.296051 t = 5.89200 t PM2.5
+    # under-fired 100 × 0.308 × 1.58 = 48.664 devices × 0.411281 t = 20.0146 t PM2.5
+    # reduction = 0.5 × (5.89200 × 0.83 + 20.0146 × 0.90) = 0.5 × (4.89036 + 18.0131) = 11.4517
+    # cost = 0.5 × (19.902 + 48.664) devices × 36,037.6 USD = 34.283 × 36,037.6 = 1,235,478
+    groups, em = ck.restaurant_groups(pd.Series({"fast_food": 100.0}))
     out = ck.rule_outcome(
         groups, em, 0.0, 0.0, {"chain_driven": "catalytic_oxidiser", "underfired": "esp"}, 0.5
     )
-    chain = 7.383 * CHAIN_PM25_T
-    under = 87.216 * UNDERFIRED_PM25_T
+    chain = 19.902 * CHAIN_PM25_T
+    under = 48.664 * UNDERFIRED_PM25_T
     assert out.loc["PM2.5", "reduction"] == pytest.approx(0.5 * (0.83 * chain + 0.9 * under))
-    assert out.loc["PM2.5", "reduction"] == pytest.approx(16.3907, rel=1e-4)
+    assert out.loc["PM2.5", "reduction"] == pytest.approx(11.4517, rel=1e-4)
     assert out.loc["PM2.5", "uncontrolled"] == pytest.approx(chain + under)
-    assert out.attrs["devices_controlled"] == pytest.approx(47.2995)
-    assert out.attrs["annual_cost"] == pytest.approx(1704560, rel=1e-4)
+    assert out.attrs["devices_controlled"] == pytest.approx(34.283)
+    assert out.attrs["annual_cost"] == pytest.approx(1235478, rel=1e-5)
 
 
 def test_rule_outcome_lower_threshold_buys_more():
-    restaurants = pd.Series({"fast_food": 300.0, "ethnic": 200.0, "steak_bbq": 40.0})
+    restaurants = pd.Series({"fast_food": 300.0, "ethnic": 200.0, "family": 100.0})
     groups, em = ck.restaurant_groups(restaurants)
     controls = {"chain_driven": "catalytic_oxidiser", "underfired": "esp"}
     r875 = ck.rule_outcome(groups, em, ck.lb_to_kg(875), 0.7, controls)
@@ -341,6 +437,22 @@ def test_street_food_assessed_asian_only():
 
 
 # --- assessment, metrics, explorer, charts ----------------------------------------------
+
+
+def test_settings_rejects_unknown_levers():
+    with pytest.raises(C3Error, match="rule_devices"):
+        ck.Settings(rule_devices="griddles")
+    with pytest.raises(C3Error, match="underfired_control"):
+        ck.Settings(underfired_control="catalytic_oxidiser")
+
+
+def test_assess_city_chain_driven_rule_covers_less():
+    city = city_frame(500, 300, 50, family=200)
+    both = ck.assess_city(city, "United States", ck.Settings())
+    chain = ck.assess_city(city, "United States", ck.Settings(rule_devices="chain_driven"))
+    r_both = both.rules["400 lb/week"].loc["PM2.5", "reduction"]
+    r_chain = chain.rules["400 lb/week"].loc["PM2.5", "reduction"]
+    assert 0 < r_chain < r_both
 
 
 def test_assess_city_us_city_has_no_street_line():
@@ -388,6 +500,16 @@ def test_plots_return_figures():
     for fig in figs:
         assert isinstance(fig, matplotlib.figure.Figure)
         plt.close(fig)
+
+
+def test_check_factors_clean():
+    assert ck.check_factors() == []
+
+
+def test_check_factors_missing_profile_row(monkeypatch):
+    prof = ck.device_profile()
+    monkeypatch.setattr(ck, "device_profile", lambda: prof.drop(("family", "fryer")))
+    assert any("family × fryer" in m for m in ck.check_factors())
 
 
 def test_assumption_rows_list_unsourced_controls():
