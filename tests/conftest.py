@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,37 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 PARAMS = REPO / "params"
 NOTEBOOKS = REPO / "notebooks"
+
+# Debian's Chromium, driven by Playwright (never a browser Playwright downloads itself)
+CHROMIUM = Path(os.environ.get("C3_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def browser_or_skip(also_missing: str | None = None):
+    """Playwright's sync API, or skip with the reason (fail under ``C3_REQUIRE_BROWSER=1``).
+
+    ``also_missing`` is a further reason the caller found (e.g. axe-core not installed).
+    """
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "Playwright's Python package is not installed (pip install playwright)"
+    if reason is None and not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        reason = f"{CHROMIUM} not found: apt-get install chromium (Debian's package)"
+    reason = reason or also_missing
+    if reason:
+        if os.environ.get("C3_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"C3_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    return sync_playwright
 
 
 @pytest.fixture

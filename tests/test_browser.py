@@ -27,19 +27,19 @@ import pytest
 from c3lib.params import load_catalog
 from c3lib.pipeline import build, plan
 from c3lib.site import write_index
-from tests.conftest import NOTEBOOKS, PARAMS, REPO, edit_yaml, make_notebook
+from tests.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    NOTEBOOKS,
+    PARAMS,
+    REPO,
+    browser_or_skip,
+    edit_yaml,
+    make_notebook,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path(os.environ.get("C3_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 VIEWPORT = {"width": 1280, "height": 900}
 PAIR = "pasig-taipei"  # built with the real workbooks
@@ -86,26 +86,14 @@ def axe_path() -> Path | None:
 
 
 def _requirements_or_skip():
-    """Playwright's sync API and axe's path, or skip (fail under C3_REQUIRE_BROWSER=1)."""
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "Playwright's Python package is not installed (pip install playwright)"
-    if reason is None and not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        reason = (
-            f"{CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)"
-        )
-    if reason is None and axe_path() is None:
-        reason = (
+    """Playwright's sync API, Chromium and axe-core, or skip (fail under C3_REQUIRE_BROWSER=1)."""
+    missing_axe = None
+    if axe_path() is None:
+        missing_axe = (
             "axe-core not found: run `npm install --no-save axe-core` in the repository, "
             "or set C3_AXE_JS to axe.min.js"
         )
-    if reason:
-        if os.environ.get("C3_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"C3_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    return sync_playwright
+    return browser_or_skip(missing_axe)
 
 
 def _evil_workbook(folder: Path) -> Path:

@@ -25,19 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NOTEBOOKS, make_notebook
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, NOTEBOOKS, browser_or_skip, make_notebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path(os.environ.get("C3_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # The first of these that exists is opened; a small fixture explorer while none does.
 WORKBOOKS = (
     "emissions_inventory.ipynb",
@@ -66,24 +57,6 @@ def update(share: float):
 explorer(update, caption="Emissions", share=widgets.FloatSlider(
     value=0.2, min=0, max=1, step=0.1, description="share"))
 """
-
-
-def _browser_or_skip():
-    """Playwright's sync API, or skip (fail under C3_REQUIRE_BROWSER=1) with the reason."""
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "Playwright's Python package is not installed (pip install playwright)"
-    if reason is None and not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        reason = (
-            f"{CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)"
-        )
-    if reason:
-        if os.environ.get("C3_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"C3_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    return sync_playwright
 
 
 def _free_port() -> int:
@@ -230,7 +203,7 @@ def _run_and_move_slider(page, base: str, token: str, workbook: Path) -> None:
 
 
 def test_jupyterlab_explorer_redraws_on_slider(tmp_path):
-    sync_playwright = _browser_or_skip()
+    sync_playwright = browser_or_skip()
     root = tmp_path / "notebooks"
     root.mkdir()
     workbook = _workbook(root)
