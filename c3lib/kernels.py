@@ -1,0 +1,406 @@
+"""Kernels for notebook runs: a fresh one for every run, on IPC, booted ahead, forked warm.
+
+- **IPC.** On POSIX a kernel listens on Unix sockets in a private folder (which also holds
+  its connection file), not on TCP: unreachable from other hosts, no port search, and
+  two kernels never race for the same socket names.
+- **Boot-ahead.** :class:`Kernels` can launch the next run's kernel while the current run
+  executes; a kernel still serves exactly one run.
+- **Warm forks.** A :class:`Template` is a process that has imported ipykernel, numpy,
+  pandas, matplotlib (with the backend a kernel would set) and c3lib's science modules,
+  and has run no notebook code; for each run it forks a new process that becomes the
+  kernel. The run still gets a process of its own, which never ran code of another
+  notebook; it skips the interpreter start and those imports (one to two seconds of CPU
+  per run, as c3lib is compiled from source in every new interpreter).
+
+Kernels are driven from their thread's event loop (``jupyter_core.utils.run_sync``), the
+loop papermill uses too, so a kernel is only used on the thread that launched it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import uuid
+from dataclasses import dataclass
+
+__all__ = ["Kernel", "Kernels", "Template", "kernel_manager_class", "close_thread_loop"]
+
+log = logging.getLogger("c3lib")
+
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets
+TEMPLATE_IMPORTS = ["ipykernel.kernelapp", "numpy", "pandas", "matplotlib", "matplotlib.pyplot"]
+# c3lib modules a workbook does not import, or that must not load before the kernel's shell
+# exists (ipywidgets registers its comm target with the shell at import).
+NOT_IN_TEMPLATE = {
+    "__main__",
+    "cli",
+    "distributed",
+    "editions",
+    "explore",
+    "export",
+    "kernels",
+    "pipeline",
+    "scaffold",
+    "site",
+}
+HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # as nbclient does
+
+
+def kernel_manager_class(folder: str, template: Template | None = None):
+    """A kernel manager class for kernels that keep their sockets in ``folder``.
+
+    With a ``template``, kernels are forked from it instead of started as new programs.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    if os.name != "posix":
+        return AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", os.path.join(folder, "k"))
+            super().__init__(**kwargs)
+
+        async def _async_pre_start_kernel(self, **kw):
+            if template is not None and self.provisioner is None:
+                self.kernel_id = self.kernel_id or str(uuid.uuid4())
+                self.provisioner = _fork_provisioner_class()(
+                    kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+                )
+                self.provisioner.template = template
+            return await super()._async_pre_start_kernel(**kw)
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # The kernel's own console chatter (e.g. "KeyboardInterrupt caught in kernel" at
+            # shutdown) is not the build's output; cell output lands in the notebook.
+            kw.setdefault("stdout", subprocess.DEVNULL)
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return IPCKernelManager
+
+
+@dataclass
+class Kernel:
+    """A launched kernel: its manager, its private folder and its working folder."""
+
+    km: object
+    folder: str
+    cwd: str
+
+
+class Kernels:
+    """The kernels of one thread's runs: a fresh one for each run, never one used twice.
+
+    With ``boot_next`` set, :meth:`boot` launches the next run's kernel, which starts up
+    (in its own process) while the current run executes; :meth:`take` hands it to the
+    next run if that run needs the same working folder, and otherwise shuts it down.
+    """
+
+    def __init__(self, template: Template | None = None) -> None:
+        self.boot_next = False
+        self.template = template
+        self._spare: Kernel | None = None
+
+    def take(self, cwd: str) -> Kernel:
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            if spare.cwd == cwd and _alive(spare):
+                return spare
+            self.done(spare)
+        return self._launch(cwd)
+
+    def boot(self, cwd: str) -> None:
+        if self._spare is None:
+            try:
+                self._spare = self._launch(cwd)
+            except (OSError, RuntimeError) as exc:
+                log.warning("could not boot the next kernel ahead: %s", exc)
+
+    def close(self) -> None:
+        if self._spare is not None:
+            spare, self._spare = self._spare, None
+            self.done(spare)
+
+    def _launch(self, cwd: str) -> Kernel:
+        from jupyter_core.utils import run_sync
+
+        template = self.template if self.template is not None and self.template.ok else None
+        folder = tempfile.mkdtemp(prefix="c3-kernel-")
+        try:
+            km = kernel_manager_class(folder, template)(kernel_name="python3")
+            km.connection_file = os.path.join(folder, "kernel.json")
+            run_sync(km.start_kernel)(cwd=cwd, extra_arguments=[HISTORY_IN_MEMORY])
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return Kernel(km, folder, cwd)
+
+    @staticmethod
+    def done(kernel: Kernel) -> None:
+        """Stop the kernel if it still runs and remove its folder."""
+        from jupyter_core.utils import run_sync
+
+        km = kernel.km
+        try:
+            if run_sync(km.is_alive)():
+                run_sync(km.shutdown_kernel)(now=True)  # also cleans up its resources
+            elif km.has_kernel:
+                run_sync(km.cleanup_resources)()
+        except (OSError, RuntimeError) as exc:
+            log.warning("kernel cleanup: %s", exc)
+        finally:
+            shutil.rmtree(kernel.folder, ignore_errors=True)
+
+
+def _alive(kernel: Kernel) -> bool:
+    from jupyter_core.utils import run_sync
+
+    return bool(run_sync(kernel.km.is_alive)())
+
+
+_thread = threading.local()
+
+
+def thread_kernels() -> Kernels:
+    """This thread's :class:`Kernels`."""
+    if not hasattr(_thread, "kernels"):
+        _thread.kernels = Kernels()
+    return _thread.kernels
+
+
+def close_thread_loop() -> None:
+    """Close the event loop papermill and the kernels used on this thread, if any.
+
+    ``jupyter_core.utils.run_sync`` keeps one loop per thread and makes it the thread's
+    current loop. A thread that runs a notebook now and then (a Dask worker thread, or a
+    program calling :func:`c3lib.pipeline.run`) should close it afterwards, so that it
+    neither leaks nor gets picked up by other asyncio code; a later run on the same thread
+    simply gets a new one.
+    """
+    import asyncio
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            return
+    if not loop.is_running() and not loop.is_closed():
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        asyncio.set_event_loop(None)  # nobody else (e.g. Dask in this thread) picks it up
+
+
+# --- warm forks ---------------------------------------------------------------------------
+
+
+class Template:
+    """The client side of a template process: ask it to fork kernels, and about them.
+
+    ``conn`` is a :mod:`multiprocessing` connection to a process running
+    :func:`template_main`. If the template stops answering, ``ok`` turns false and
+    kernels are started as new programs again.
+    """
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+        self.ok = True
+        self._lock = threading.Lock()
+
+    def call(self, *request):
+        with self._lock:
+            try:
+                self.conn.send(request)
+                return self.conn.recv()
+            except (EOFError, OSError) as exc:
+                self.ok = False
+                raise OSError(f"kernel template process gone: {exc}") from None
+
+    def close(self) -> None:
+        self.ok = False
+        self.conn.close()
+
+
+def c3lib_modules() -> list[str]:
+    """The c3lib modules a kernel template imports: all but :data:`NOT_IN_TEMPLATE`."""
+    from pathlib import Path
+
+    names = sorted(p.stem for p in Path(__file__).parent.glob("*.py"))
+    return [f"c3lib.{n}" for n in names if n not in NOT_IN_TEMPLATE and n != "__init__"]
+
+
+def template_main(conn) -> None:
+    """Run a template process: import what kernels need, then fork one per request.
+
+    Requests: ``("fork", cmd, env, cwd)`` answers the new kernel's pid; ``("poll", pid)``
+    answers its exit code or None. A child is reaped only when a poll finds it ended,
+    so its pid is not reused while its kernel manager may still signal it. The template
+    ends when its worker closes the connection.
+    """
+    import importlib
+
+    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # as ipykernel would, before import
+    for name in TEMPLATE_IMPORTS + c3lib_modules():
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - a module the kernel will import itself
+            log.warning("kernel template: could not import %s: %s", name, exc)
+    import matplotlib
+
+    if matplotlib.rcParams._get("backend") != os.environ["MPLBACKEND"]:
+        # imported before the variable was set (e.g. in the fork server): as if it had been
+        matplotlib.rcParams["backend"] = os.environ["MPLBACKEND"]
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the worker to handle
+    while True:
+        try:
+            op, *args = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            break
+        if op == "fork":
+            pid = os.fork()
+            if pid == 0:
+                _become_kernel(conn, *args)
+            conn.send(pid)
+        elif op == "poll":
+            conn.send(_reap(args[0]))
+    conn.close()
+
+
+def _reap(pid: int) -> int | None:
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return -1  # already reaped
+    if done == 0:
+        return None
+    return os.waitstatus_to_exitcode(status)
+
+
+def _become_kernel(conn, cmd: list[str], env: dict[str, str], cwd: str) -> None:
+    """In a forked child: turn into ``python -m ipykernel_launcher ARGS`` and never return."""
+    code = 1
+    try:
+        conn.close()
+        os.setsid()  # its own process group, as jupyter_client starts kernels
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        # nothing of the template's (e.g. the fork server's keep-alive pipe), as close_fds
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(env)
+        import numpy
+
+        # the legacy global generator: reseed it, as a new process would have its own state
+        numpy.random.seed()  # noqa: NPY002
+        # The kernel's parent poller then ends it with the template (which ends with its
+        # worker), as a started kernel ends with the process that started it. (ipykernel
+        # read JPY_PARENT_PID when the template imported it, so it goes on the command line.)
+        parent = f"--IPKernelApp.parent_handle={os.getppid()}"
+        os.environ["JPY_PARENT_PID"] = str(os.getppid())
+        sys.argv = ["ipykernel_launcher", *cmd[3:], parent]
+        sys.path[0] = cwd  # as for ``python -m ipykernel_launcher`` started in cwd
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    except BaseException:  # noqa: BLE001 - a kernel that cannot start just exits
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _is_ipykernel(cmd: list[str]) -> bool:
+    return len(cmd) >= 3 and cmd[1:3] == ["-m", "ipykernel_launcher"]
+
+
+class _Forked:
+    """The part of :class:`subprocess.Popen` jupyter_client uses, for a forked kernel."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, template: Template, pid: int) -> None:
+        self.template = template
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                self.returncode = self.template.call("poll", self.pid)
+            except OSError:
+                self.returncode = -1  # the template ended, and its children with it
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("kernel", timeout)
+            time.sleep(0.05)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+_fork_provisioner = None
+
+
+def _fork_provisioner_class():
+    global _fork_provisioner
+    if _fork_provisioner is None:
+        from jupyter_client.provisioning import LocalProvisioner
+
+        class ForkProvisioner(LocalProvisioner):
+            """A local provisioner whose kernels are forked from a :class:`Template`."""
+
+            template: Template | None = None
+
+            async def send_signal(self, signum: int) -> None:
+                if not isinstance(self.process, _Forked):
+                    return await super().send_signal(signum)
+                # only while the kernel is unreaped, so its pid (and group) is still its own
+                if self.process.poll() is None:
+                    try:
+                        os.killpg(self.pgid, signum)
+                    except ProcessLookupError:
+                        pass
+
+            async def launch_kernel(self, cmd, **kwargs):
+                if not (self.template and self.template.ok and _is_ipykernel(cmd)):
+                    return await super().launch_kernel(cmd, **kwargs)
+                env = dict(kwargs.get("env") or os.environ)
+                cwd = str(kwargs.get("cwd") or os.getcwd())
+                pid = self.template.call("fork", cmd, env, cwd)
+                self.process = _Forked(self.template, pid)
+                self.pid = self.pgid = pid
+                self.cwd = cwd
+                return self.connection_info
+
+        _fork_provisioner = ForkProvisioner
+    return _fork_provisioner
