@@ -845,6 +845,16 @@ def coverage(
     scale with its throughput, the covered share of emissions is
     :math:`\\Phi((\\ln(m/T) + \\sigma^2/2)/\\sigma)`.
     """
+    return pd.Series(_coverage(groups, _by_pollutant(group_emissions), threshold_kg_week, spread))
+
+
+def _by_pollutant(group_emissions: pd.DataFrame) -> pd.DataFrame:
+    return group_emissions.T.groupby(level="pollutant").sum().T
+
+
+def _coverage(
+    groups: pd.DataFrame, by_pol: pd.DataFrame, threshold_kg_week: float, spread: float
+) -> dict[str, float]:
     share_r, share_e = _covered_fractions(groups["kg_week"], threshold_kg_week, spread)
     n = groups["restaurants"].to_numpy()
     total_n = n.sum()
@@ -852,12 +862,11 @@ def coverage(
         "restaurants": float((n * share_r).sum()),
         "restaurant_share": float((n * share_r).sum() / total_n) if total_n > 0 else math.nan,
     }
-    by_pol = group_emissions.T.groupby(level="pollutant").sum().T
     for pol in POLLUTANTS:
         e = by_pol[pol].to_numpy() if pol in by_pol else np.zeros(len(n))
         if e.sum() > 0:
             out[f"emission_share_{pol}"] = float((e * share_e).sum() / e.sum())
-    return pd.Series(out)
+    return out
 
 
 def coverage_curve(
@@ -883,9 +892,8 @@ def coverage_curve(
         Indexed by ``threshold_kg_week``; columns as :func:`coverage` plus
         ``threshold_lb_week`` [lb/week].
     """
-    rows = {
-        float(t): coverage(groups, group_emissions, float(t), spread) for t in thresholds_kg_week
-    }
+    by_pol = _by_pollutant(group_emissions)
+    rows = {float(t): _coverage(groups, by_pol, float(t), spread) for t in thresholds_kg_week}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "threshold_kg_week"
     out.insert(0, "threshold_lb_week", out.index.to_numpy() / KG_PER_LB)

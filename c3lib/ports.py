@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -159,11 +159,20 @@ class ShipFactors:
 
     def constant(self, name: str) -> float:
         """A named constant from ``ship_constants.csv`` or ``port_constants.csv``."""
+        try:
+            return self._constants[name]
+        except KeyError:
+            msg = f"ship_constants.csv/port_constants.csv: no constant {name!r}"
+            raise ReferenceDataError(msg) from None
+
+    @cached_property
+    def _constants(self) -> dict[str, float]:
+        # the first row of a name wins, and ship_constants.csv before port_constants.csv
+        named: dict[str, float] = {}
         for table in (self.constants, self.port_constants):
-            hit = table.loc[table["name"] == name, "value"]
-            if not hit.empty:
-                return float(hit.iloc[0])
-        raise ReferenceDataError(f"ship_constants.csv/port_constants.csv: no constant {name!r}")
+            for name, value in zip(table["name"], table["value"], strict=True):
+                named.setdefault(name, float(value))
+        return named
 
     def call_default(self, ship_class: str, parameter: str) -> float:
         """A per-class default from ``ship_call_defaults.csv``."""
@@ -590,12 +599,12 @@ def fuel_for_sulphur(sulphur_pct: float, factors: ShipFactors | None = None) -> 
 def _lookup(table: pd.DataFrame, name: str, **keys) -> pd.Series:
     mask = np.ones(len(table), dtype=bool)
     for col, val in keys.items():
-        mask &= (table[col] == val).to_numpy()
-    hit = table[mask]
-    if hit.empty:
+        mask &= table[col].to_numpy() == val
+    hit = np.flatnonzero(mask)
+    if not hit.size:
         where = ", ".join(f"{k}={v}" for k, v in keys.items())
         raise ReferenceDataError(f"{name}: no row for {where}")
-    return hit.iloc[0]
+    return table.iloc[hit[0]]
 
 
 def engine_emission_factors(
@@ -652,6 +661,22 @@ def engine_emission_factors(
        ``calcEF_CO2.r``, ``calcEF_NOx.r``; US EPA (2022) EPA-420-B-22-011 §3.5.
     """
     factors = factors or load_factors()
+    shares = tuple((t, float(s)) for t, s in tier_shares)
+    lf = None if load_factor is None else float(load_factor)
+    return _engine_emission_factors(factors, engine, engine_type, sulphur_pct, lf, shares).copy()
+
+
+@lru_cache(maxsize=4096)
+def _engine_emission_factors(
+    factors: ShipFactors,
+    engine: str,
+    engine_type: str,
+    sulphur_pct: float,
+    load_factor: float | None,
+    tier_shares: tuple[tuple[int, float], ...],
+) -> pd.Series:
+    # computed once per engine, fuel, load and tier mix (an inventory asks for the same
+    # few thousands of times); the caller gets a copy
     if engine not in ("main", "aux", "boiler"):
         raise C3Error(f"engine {engine!r}: expected main, aux or boiler")
     etype = "Boiler" if engine == "boiler" else engine_type.removesuffix("-ED")
@@ -900,6 +925,9 @@ def _shore_power_ef(onboard: pd.Series, grid_ef: float, factors: ShipFactors) ->
     return ef
 
 
+_OGV_KEYS = ("ship_class", "mode", "engine")
+
+
 def ogv_emissions(port: Port, factors: ShipFactors | None = None) -> pd.DataFrame:
     """Annual emissions of ocean-going vessels by ship class, mode, engine and pollutant.
 
@@ -935,7 +963,7 @@ def ogv_emissions(port: Port, factors: ShipFactors | None = None) -> pd.DataFram
     factors = factors or load_factors()
     if not port.has_port:
         return _empty_emissions()
-    frames = []
+    keys, tonnes = [], []
     for ship_class, calls in port.calls_per_yr.items():
         ship = factors.classes.loc[ship_class]
         act = call_activity(port, ship_class, factors)
@@ -958,23 +986,20 @@ def ogv_emissions(port: Port, factors: ShipFactors | None = None) -> pd.DataFram
                     port.tier_shares,
                     factors,
                 )
-            tonnes = ef * r.kwh * calls / 1e6
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "city": port.city,
-                        "sector": "ogv",
-                        "ship_class": ship_class,
-                        "mode": r.mode,
-                        "engine": r.engine,
-                        "pollutant": list(POLLUTANTS),
-                        "t_per_yr": tonnes.reindex(list(POLLUTANTS)).to_numpy(),
-                    }
-                )
-            )
-    if not frames:
+            keys.append((ship_class, r.mode, r.engine))
+            tonnes.append(ef.reindex(list(POLLUTANTS)).to_numpy() * r.kwh * calls / 1e6)
+    if not keys:
         return _empty_emissions()
-    out = pd.concat(frames, ignore_index=True)
+    n = len(POLLUTANTS)
+    out = pd.DataFrame(
+        {
+            "city": port.city,
+            "sector": "ogv",
+            **{col: np.repeat([k[i] for k in keys], n) for i, col in enumerate(_OGV_KEYS)},
+            "pollutant": list(POLLUTANTS) * len(keys),
+            "t_per_yr": np.concatenate(tonnes),
+        }
+    )
     return out.groupby(EMISSION_COLUMNS[:-1], as_index=False, sort=False)["t_per_yr"].sum()
 
 

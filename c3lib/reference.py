@@ -70,11 +70,29 @@ def _check_sourced(df: pd.DataFrame, path: Path) -> None:
 
 
 @cache
-def _read(path: Path) -> pd.DataFrame:
+def _read(path: Path, fields: bool = False) -> pd.DataFrame:
+    """Read and check a reference table (or, with ``fields``, a field table) once per process.
+
+    Callers hand out copies, so the cached frame is never modified.
+    """
     try:
-        return pd.read_csv(path, comment="#", skipinitialspace=True)
+        df = pd.read_csv(path, comment="#", skipinitialspace=True)
     except FileNotFoundError:
         raise ReferenceDataError(f"reference table {path} is missing") from None
+    if not fields:
+        _check_sourced(df, path)
+        return df
+    missing = set(_FIELD_COLUMNS) - set(df.columns)
+    if missing:
+        raise ReferenceDataError(f"{path}: missing column(s) {sorted(missing)}")
+    df = df.set_index("field")
+    df["required"] = df["required"].fillna(0).astype(int)
+    for col in ("unit", "scale", "default_source", "default_note", "description"):
+        df[col] = df[col].astype(object).fillna("")
+    has_default = df["default"].notna()
+    if (df.loc[has_default, "default_source"] == "").any():
+        raise ReferenceDataError(f"{path}: every default needs a default_source")
+    return df
 
 
 def reference_table(name: str) -> pd.DataFrame:
@@ -85,10 +103,7 @@ def reference_table(name: str) -> pd.DataFrame:
     ReferenceDataError
         The file is missing, or a row lacks a source or a valid quality flag.
     """
-    path = DATA_DIR / f"{name}.csv"
-    df = _read(path)
-    _check_sourced(df, path)
-    return df.copy()
+    return _read(DATA_DIR / f"{name}.csv").copy()
 
 
 def field_table(section: str) -> pd.DataFrame:
@@ -102,18 +117,7 @@ def field_table(section: str) -> pd.DataFrame:
     path = DATA_DIR / "fields" / f"{section}.csv"
     if not path.is_file():
         raise KeyError(section)
-    df = _read(path)
-    missing = set(_FIELD_COLUMNS) - set(df.columns)
-    if missing:
-        raise ReferenceDataError(f"{path}: missing column(s) {sorted(missing)}")
-    df = df.set_index("field")
-    df["required"] = df["required"].fillna(0).astype(int)
-    for col in ("unit", "scale", "default_source", "default_note", "description"):
-        df[col] = df[col].astype(object).fillna("")
-    has_default = df["default"].notna()
-    if (df.loc[has_default, "default_source"] == "").any():
-        raise ReferenceDataError(f"{path}: every default needs a default_source")
-    return df.copy()
+    return _read(path, fields=True).copy()
 
 
 def data_hash() -> str:

@@ -86,16 +86,28 @@ def mode_table() -> pd.DataFrame:
     return reference_table(_TABLE)
 
 
-def _lookup(df: pd.DataFrame, kind: str, item: str, quantity: str) -> tuple[float, str] | None:
-    hit = df[(df["kind"] == kind) & (df["item"] == item) & (df["quantity"] == quantity)]
-    if hit.empty:
+_Rows = dict[tuple[str, str, str], list[tuple[float, str]]]
+
+
+def _rows(df: pd.DataFrame) -> _Rows:
+    """The mode table's rows by (kind, item, quantity): the value and unit of each."""
+    rows: _Rows = {}
+    cols = ("kind", "item", "quantity", "value", "unit")
+    for kind, item, quantity, value, unit in zip(*(df[c] for c in cols), strict=True):
+        rows.setdefault((kind, item, quantity), []).append((float(value), str(unit)))
+    return rows
+
+
+def _lookup(df: _Rows, kind: str, item: str, quantity: str) -> tuple[float, str] | None:
+    hit = df.get((kind, item, quantity), [])
+    if not hit:
         return None
     if len(hit) > 1:
         raise ReferenceDataError(f"{_TABLE}.csv: {kind} {item} {quantity} is given twice")
-    return float(hit["value"].iloc[0]), str(hit["unit"].iloc[0])
+    return hit[0]
 
 
-def _fuel_property(df: pd.DataFrame, fuel: str, quantity: str) -> float:
+def _fuel_property(df: _Rows, fuel: str, quantity: str) -> float:
     got = _lookup(df, "fuel", fuel, quantity)
     if got is None:
         raise ReferenceDataError(f"{_TABLE}.csv: fuel {fuel!r} has no {quantity!r} row")
@@ -138,13 +150,17 @@ def vehicle_factors(grid_ef: float) -> pd.DataFrame:
     """
     if not math.isfinite(grid_ef) or grid_ef < 0:
         raise ValueError(f"grid_ef must be a finite non-negative number, got {grid_ef!r}")
-    df = mode_table()
+    table = mode_table()
+    df = _rows(table)
+    first_fuel: dict[str, str] = {}  # a vehicle's fuel: that of its first row
+    vehicles = table[table["kind"] == "vehicle"]
+    for item, fuel in zip(vehicles["item"], vehicles["fuel"], strict=True):
+        first_fuel.setdefault(item, str(fuel))
     rows = {}
     for vehicle in VEHICLES:
-        sub = df[(df["kind"] == "vehicle") & (df["item"] == vehicle)]
-        if sub.empty:
+        if vehicle not in first_fuel:
             raise ReferenceDataError(f"{_TABLE}.csv: vehicle {vehicle!r} has no rows")
-        fuel = str(sub["fuel"].iloc[0])
+        fuel = first_fuel[vehicle]
         energy = _lookup(df, "vehicle", vehicle, "energy")
         co2 = _lookup(df, "vehicle", vehicle, "CO2")
         out = {"fuel": fuel, "energy_mj_per_km": 0.0, "fuel_kg_per_km": 0.0}
@@ -195,7 +211,7 @@ def occupancy() -> pd.Series:
     For a taxi, :math:`o_{eff} = o \\cdot (1 - s_{empty})`, where :math:`s_{empty}` is the
     share of taxi-km driven empty; for every other mode the occupancy as given.
     """
-    df = mode_table()
+    df = _rows(mode_table())
     out = {}
     for mode in MODES:
         got = _lookup(df, "mode", mode, "occupancy")

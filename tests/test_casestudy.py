@@ -142,8 +142,10 @@ def test_table_html_escapes_and_captions():
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<caption>A &amp; B</caption>" in html
 
 
-@pytest.mark.parametrize(("value", "text"), [(16562.0, "16,562"), (12.3456, "12.35"),
-                                             (0.000123, "0.000123"), (2.5e13, "2.5e+13")])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(16562.0, "16,562"), (12.3456, "12.35"), (0.000123, "0.000123"), (2.5e13, "2.5e+13")],
+)
 def test_format_number(value, text):
     assert cs.format_number(value) == text
 
