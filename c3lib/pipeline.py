@@ -340,6 +340,11 @@ def read_status(out_dir: str | Path, pair: str, action: str) -> dict:
     return state
 
 
+def up_to_date(spec: RunSpec) -> bool:
+    """Whether ``spec``'s outputs were built, successfully, with its current cache key."""
+    return _is_current(spec, target_paths(spec.out_dir, spec.pair, spec.action))
+
+
 def _is_current(spec: RunSpec, paths: dict[str, Path]) -> bool:
     if spec.force or paths["error"].exists():
         return False
@@ -724,7 +729,7 @@ def commit(spec: RunSpec, artifacts: Artifacts) -> RunResult:
 
 def run(spec: RunSpec) -> RunResult:
     """Execute one target in this process and write its outputs, unless they are up to date."""
-    if _is_current(spec, target_paths(spec.out_dir, spec.pair, spec.action)):
+    if up_to_date(spec):
         return RunResult(spec.pair, spec.action, "cached")
     return commit(spec, produce(spec))
 
@@ -774,7 +779,7 @@ def build(
     results = []
     todo = []
     for s in specs:
-        if _is_current(s, target_paths(s.out_dir, s.pair, s.action)):
+        if up_to_date(s):
             results.append(RunResult(s.pair, s.action, "cached"))
             if on_result:
                 on_result(results[-1])

@@ -145,6 +145,27 @@ def test_main_build_noop_then_force(ws, monkeypatch, capsys):
 
 
 @pytest.mark.slow
+def test_main_build_checks_reference_data_before_any_run(ws, monkeypatch, capsys):
+    """Broken reference data stops a build that would run; up-to-date outputs need no check."""
+    from c3lib import reference
+
+    monkeypatch.setenv("C3_NOTEBOOKS", str(ws["nbs"]))
+    args = ["build", "--params", str(ws["params"]), "--out", str(ws["out"]), "--action", ACTION]
+    args += ["--pair", "pasig-taipei", "--jobs", "1"]
+    with monkeypatch.context() as m:
+        m.setattr(reference, "check_reference", lambda: ["ship_fuel_ef.csv: no row for MGO"])
+        assert main(args) == 2
+        assert "ship_fuel_ef.csv: no row for MGO" in capsys.readouterr().err
+        assert not target_paths(ws["out"], "pasig-taipei", ACTION)["json"].exists()
+    assert main(args) == 0
+    with monkeypatch.context() as m:
+        m.setattr(reference, "check_reference", lambda: ["ship_fuel_ef.csv: no row for MGO"])
+        assert main(args) == 0  # nothing to run: the outputs were built with checked data
+        assert "0 built, 1 up to date" in capsys.readouterr().out
+        assert main([*args, "--force"]) == 2
+
+
+@pytest.mark.slow
 def test_main_noop_build_leaves_notebook_machinery_unimported(ws):
     """An up-to-date build reads records and hashes; it never imports papermill or nbconvert."""
     assert [r.status for r in build(specs_for(ws))] == ["ok"]
