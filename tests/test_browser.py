@@ -6,7 +6,9 @@ fixture workbook), then opens the index, every case study and every comparison p
 checks: no console error; no request to anything but ``file:`` and ``data:`` URLs; every
 image loads and has alt text; every contents link lands on a heading; no serious or
 critical axe-core violation; names from params show as text and run nothing. Saves
-screenshots to ``tests/screenshots/`` (shown in the README).
+screenshots to ``tests/artifacts/screenshots/``; with ``C3_UPDATE_SCREENSHOTS=1``, to
+``tests/screenshots/`` (the ones the README shows, committed), so that a test run leaves the
+working tree as it found it.
 
 Uses Debian's ``/usr/bin/chromium`` through Playwright (never a downloaded browser) and
 axe-core from npm (``npm install --no-save axe-core``, or ``C3_AXE_JS=/path/axe.min.js``).
@@ -40,7 +42,9 @@ from tests.conftest import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parent / (
+    "screenshots" if os.environ.get("C3_UPDATE_SCREENSHOTS") == "1" else "artifacts/screenshots"
+)
 VIEWPORT = {"width": 1280, "height": 900}
 PAIR = "pasig-taipei"  # built with the real workbooks
 EVIL_PAIR = "philadelphia-kaohsiung"  # built with a fixture workbook, hostile names
@@ -241,7 +245,7 @@ def screenshot(browser, path: Path, name: str, before=None) -> Path:
     page, _ = open_page(browser, path)
     if before:
         before(page)
-    SCREENSHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     shot = SCREENSHOTS / name
     page.screenshot(path=str(shot))
     page.close()
