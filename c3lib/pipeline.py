@@ -33,6 +33,7 @@ import queue
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -90,8 +91,9 @@ WORKER_PRELOAD = [
     "jupyter_client",
     "ipykernel.kernelapp",  # for the kernel templates, which start from the same server
 ]
-# Fork kernels from a warm template process (c3lib.kernels); C3_WARM_KERNELS=0 turns it off.
-WARM_KERNELS = os.environ.get("C3_WARM_KERNELS", "1") != "0"
+# Fork kernels from a warm template process (c3lib.kernels): on Linux by default (macOS
+# frameworks are not fork-safe once loaded); C3_WARM_KERNELS=0 or 1 overrides.
+WARM_KERNELS = os.environ.get("C3_WARM_KERNELS", "1" if sys.platform == "linux" else "0") != "0"
 
 
 @dataclass(frozen=True)
@@ -884,7 +886,7 @@ def _worker_main(conn, runs: int, template_conn=None) -> None:
 def _worker_context():
     import multiprocessing
 
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    if sys.platform != "linux":  # no fork after loading macOS frameworks; Windows cannot
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
     # Takes effect when the fork server starts (once per build process): each worker then
