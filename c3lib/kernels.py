@@ -9,8 +9,9 @@
   pandas, matplotlib (with the backend a kernel would set) and c3lib's science modules,
   and has run no notebook code; for each run it forks a new process that becomes the
   kernel. The run still gets a process of its own, which never ran code of another
-  notebook; it skips the interpreter start and those imports (one to two seconds of CPU
-  per run, as c3lib is compiled from source in every new interpreter).
+  notebook; it skips the interpreter start and those imports (about a second of CPU per
+  run, more where Python keeps no bytecode cache, e.g. with ``PYTHONDONTWRITEBYTECODE``).
+  On Linux only (:data:`c3lib.pipeline.WARM_KERNELS`).
 
 Kernels are driven from their thread's event loop (``jupyter_core.utils.run_sync``), the
 loop papermill uses too, so a kernel is only used on the thread that launched it.
