@@ -1,4 +1,5 @@
-"""C3 Workbooks helper library: params, science by topic, pipeline and site."""
+"""C3 Workbooks: params and reference data, the science by topic (``topics``), the workbook
+kit (``kit``), the build (``build``), and the ``c3`` command (``cli``, ``scaffold``)."""
 
 from importlib.metadata import PackageNotFoundError, version
 

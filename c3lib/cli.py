@@ -210,7 +210,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from c3lib.pipeline import plan
+    from c3lib.build.plan import plan
 
     cat = _load(args.params)
     print("Actions:")
@@ -230,8 +230,10 @@ def cmd_list(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from c3lib.pipeline import build, plan, up_to_date
-    from c3lib.site import write_index
+    from c3lib.build.batch import build
+    from c3lib.build.plan import plan
+    from c3lib.build.site import write_index
+    from c3lib.build.store import up_to_date
 
     cat = _load(args.params)
     specs = plan(
@@ -288,7 +290,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_edition(args) -> int:
-    from c3lib.editions import write_editions
+    from c3lib.build.editions import write_editions
 
     written = write_editions(args.edition, args.pair, args.action, args.params, args.out)
     for e in written:

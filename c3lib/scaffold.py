@@ -26,9 +26,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from c3lib.build.store import atomic_write
 from c3lib.exceptions import C3Error, ParamsError, ParamsErrors
 from c3lib.params import Catalog, default_params_dir, is_safe_id, load_catalog
-from c3lib.pipeline import atomic_write
 from c3lib.reference import field_table
 
 __all__ = [

@@ -80,7 +80,7 @@ def make_notebook(path: Path, *code: str, publish: bool = True) -> Path:
         cells.append(
             nbformat.v4.new_code_cell(
                 "import pandas as pd\n"
-                "from c3lib import casestudy as cs\n"
+                "from c3lib.kit import casestudy as cs\n"
                 "case = cs.load_case(pair, 'emissions-inventory', params_dir)\n"
                 "metrics = pd.DataFrame([{'city': case.learning.id, 'metric': 'answer', "
                 "'value': 42.0, 'unit': 't/yr', 'pollutant': 'PM2.5'}])\n"

@@ -9,9 +9,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from c3lib import bikeshare as bs
-from c3lib import transport
 from c3lib.reference import field_table, reference_table
+from c3lib.topics import transport
+from c3lib.topics.bikeshare import model as bs
 
 FIELDS = field_table("bike-sharing")
 TAIPEI = bs.ExistingSystem(stations=1338, bikes=16562, daily_trips=144000)

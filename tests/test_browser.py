@@ -26,9 +26,10 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 
+from c3lib.build.batch import build
+from c3lib.build.plan import plan
+from c3lib.build.site import write_index
 from c3lib.params import load_catalog
-from c3lib.pipeline import build, plan
-from c3lib.site import write_index
 from tests.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -58,7 +59,7 @@ BLOCKING = ("serious", "critical")
 
 EVIL_WORKBOOK = """\
 import matplotlib.pyplot as plt
-from c3lib import casestudy as cs
+from c3lib.kit import casestudy as cs
 case = cs.load_case(pair, "emissions-inventory", params_dir)
 cs.show_context(case)
 cs.show_steps(case)

@@ -18,11 +18,15 @@ import nbformat
 import pytest
 
 import c3lib
-import c3lib.kernels as kernels
-import c3lib.pipeline as pipeline
+import c3lib.build.batch as batch
+import c3lib.build.kernels as kernels
+import c3lib.build.plan as planning
+import c3lib.build.run as running
+from c3lib.build.batch import build, run
+from c3lib.build.plan import plan
+from c3lib.build.store import target_paths
 from c3lib.cli import main
 from c3lib.params import load_catalog
-from c3lib.pipeline import build, plan, run, target_paths
 from tests.conftest import edit_yaml, make_notebook
 
 ACTION = "emissions-inventory"
@@ -88,15 +92,15 @@ def test_plan_cache_key_covers_input(ws, change):
 @pytest.mark.parametrize("what", ["reference data", "c3lib version"])
 def test_plan_cache_key_covers_code(ws, monkeypatch, what):
     before = key(ws)
-    pipeline._code_hash.cache_clear()
+    planning.code_hash.cache_clear()
     if what == "reference data":
-        monkeypatch.setattr(pipeline, "data_hash", lambda: "another table")
+        monkeypatch.setattr(planning, "data_hash", lambda: "another table")
     else:
         monkeypatch.setattr(c3lib, "__version__", "99.0")
     try:
         assert key(ws) != before
     finally:
-        pipeline._code_hash.cache_clear()
+        planning.code_hash.cache_clear()
 
 
 def test_plan_cache_key_ignores_outputs_and_other_pairs(ws):
@@ -200,10 +204,10 @@ def pids(out, pair):
 def test_build_fresh_kernel_per_run_recycled_workers(ws, monkeypatch, warm):
     """Each run gets its own kernel; workers are replaced; the build holds one run at a time."""
     make_notebook(ws["nbs"] / NB_NAME, PIDS)
-    monkeypatch.setattr(pipeline, "WORKER_RUNS", 2)
-    monkeypatch.setattr(pipeline, "WARM_KERNELS", warm)
+    monkeypatch.setattr(running, "WORKER_RUNS", 2)
+    monkeypatch.setattr(running, "WARM_KERNELS", warm)
     alive, most_alive = [], 0
-    real_commit = pipeline.commit
+    real_commit = batch.commit
 
     def commit(spec, artifacts):
         nonlocal most_alive
@@ -212,7 +216,7 @@ def test_build_fresh_kernel_per_run_recycled_workers(ws, monkeypatch, warm):
         most_alive = max(most_alive, sum(r() is not None for r in alive))
         return real_commit(spec, artifacts)
 
-    monkeypatch.setattr(pipeline, "commit", commit)
+    monkeypatch.setattr(batch, "commit", commit)
     pairs = [*PAIRS, "taichung-san-jose", "philadelphia-kaohsiung"]
     results = build(specs_for(ws, pairs), jobs=2)
     assert [r.status for r in results] == ["ok"] * 5
@@ -238,7 +242,7 @@ def test_build_forked_kernel_is_like_a_started_one(ws, monkeypatch):
         "plt.plot([1, 2, 3])"
     )
     make_notebook(ws["nbs"] / NB_NAME, probe)
-    monkeypatch.setattr(pipeline, "WARM_KERNELS", True)
+    monkeypatch.setattr(running, "WARM_KERNELS", True)
     results = build(specs_for(ws, PAIRS[:2]), jobs=1)
     assert [r.status for r in results] == ["ok", "ok"]
     seen = []
@@ -255,7 +259,7 @@ def test_build_forked_kernel_is_like_a_started_one(ws, monkeypatch):
 
 @pytest.mark.slow
 def test_build_worker_crash_fails_only_its_run(ws, monkeypatch):
-    monkeypatch.setattr(pipeline, "WARM_KERNELS", False)  # so the kernel's parent is the worker
+    monkeypatch.setattr(running, "WARM_KERNELS", False)  # so the kernel's parent is the worker
     make_notebook(
         ws["nbs"] / NB_NAME,
         "import os, signal\nif pair == 'haiphong-kitakyushu':\n"
@@ -273,7 +277,7 @@ def test_build_worker_crash_fails_only_its_run(ws, monkeypatch):
 
 @pytest.mark.slow
 def test_build_template_crash_falls_back_to_started_kernels(ws, monkeypatch):
-    monkeypatch.setattr(pipeline, "WARM_KERNELS", True)
+    monkeypatch.setattr(running, "WARM_KERNELS", True)
     make_notebook(
         ws["nbs"] / NB_NAME,
         "import os, signal\nif pair == 'haiphong-kitakyushu':\n"

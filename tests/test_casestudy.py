@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from c3lib import casestudy as cs
 from c3lib.exceptions import C3Error, ParamsError
+from c3lib.kit import casestudy as cs
 from tests.conftest import PARAMS, edit_yaml
 
 

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from c3lib import cooking as ck
 from c3lib.exceptions import C3Error
 from c3lib.reference import field_table, reference_table
+from c3lib.topics.cooking import model as ck
 
 matplotlib.use("Agg")
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from c3lib.build.cluster import produce_shipped
+from c3lib.build.plan import code_hash, params_files, plan
+from c3lib.build.store import target_paths
 from c3lib.cli import main
-from c3lib.distributed import produce_shipped
 from c3lib.params import load_catalog
-from c3lib.pipeline import _code_hash, params_files, plan, target_paths
 from tests.conftest import make_notebook
 
 distributed = pytest.importorskip("distributed")
@@ -86,7 +87,7 @@ def test_produce_shipped_without_the_client_files(tmp_path, params_dir):
     notebook = Path(spec.notebook).read_text(encoding="utf-8")
     shutil.rmtree(params_dir)
     shutil.rmtree(nbs)
-    artifacts = produce_shipped(spec, notebook, files, _code_hash())
+    artifacts = produce_shipped(spec, notebook, files, code_hash())
     assert artifacts.result.status == "ok", artifacts.result.error
     record = json.loads(artifacts.files["json"])
     assert record["pair"] == "pasig-taipei"
@@ -111,7 +112,7 @@ def test_produce_shipped_keeps_files_inside_its_folder(tmp_path, params_dir):
     make_notebook(tmp_path / "nbs" / NB_NAME, "x = 1")
     spec = spec_for(params_dir, tmp_path / "nbs", tmp_path / "out")
     files = {**params_files(spec), "../../escape.yaml": "x: 1"}
-    artifacts = produce_shipped(spec, "{}", files, _code_hash())
+    artifacts = produce_shipped(spec, "{}", files, code_hash())
     assert artifacts.result.status == "failed"
     assert "leaves the params folder" in artifacts.result.error
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from c3lib.cli import main
-from c3lib.editions import (
+from c3lib.build.editions import (
     EDITION_NOTE_TAG,
     edition_path,
     inject,
@@ -19,10 +18,11 @@ from c3lib.editions import (
     mentor_edition,
     write_editions,
 )
+from c3lib.build.export import WIDGET_MIME
+from c3lib.build.plan import plan
+from c3lib.cli import main
 from c3lib.exceptions import C3Error
-from c3lib.export import WIDGET_MIME
 from c3lib.params import load_catalog
-from c3lib.pipeline import plan
 from tests.conftest import NOTEBOOKS, PARAMS, edit_yaml, make_notebook
 
 CITY = """\

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from c3lib.exercises import assess, check
+from c3lib.kit.exercises import assess, check
 
 
 def test_assess_right_within_tolerance():

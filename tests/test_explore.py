@@ -8,8 +8,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from c3lib.explore import Explorer, explorer, render
-from c3lib.export import WIDGET_MIME, export_html
+from c3lib.build.export import WIDGET_MIME, export_html
+from c3lib.kit.explore import Explorer, explorer, render
 
 BASE = 100.0  # t/yr before the measure
 

@@ -12,8 +12,8 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from c3lib.casestudy import RECORD_MIME
-from c3lib.export import (
+from c3lib.build.batch import run
+from c3lib.build.export import (
     CASE_STUDY_CSP,
     export_html,
     find_record,
@@ -23,8 +23,10 @@ from c3lib.export import (
     summary_context,
     tex_to_mathml,
 )
+from c3lib.build.plan import plan
+from c3lib.build.store import target_paths
+from c3lib.kit.casestudy import RECORD_MIME
 from c3lib.params import load_catalog
-from c3lib.pipeline import plan, run, target_paths
 from tests.conftest import edit_yaml, make_notebook
 
 EVIL = "<script>alert(1)</script>"
@@ -428,7 +430,7 @@ def test_export_html_escapes_params_end_to_end(tmp_path, params_dir):
     edit_yaml(params_dir / "pairs" / "pasig-taipei.yaml", lambda d: d.update(name=EVIL))
     make_notebook(
         tmp_path / "nbs" / "emissions_inventory.ipynb",
-        "from c3lib import casestudy as cs\n"
+        "from c3lib.kit import casestudy as cs\n"
         "cs.show_context(cs.load_case(pair, 'emissions-inventory', params_dir))",
     )
     (spec,) = plan(

@@ -6,9 +6,9 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from c3lib import inventory as inv
 from c3lib.exceptions import ReferenceDataError
 from c3lib.reference import reference_table
+from c3lib.topics.inventory import model as inv
 
 matplotlib.use("Agg")
 

@@ -44,7 +44,7 @@ FIXTURE_EXPLORER = """\
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import pandas as pd
-from c3lib.explore import explorer
+from c3lib.kit.explore import explorer
 
 
 def update(share: float):

@@ -15,10 +15,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from c3lib import inventory as inv
+from c3lib.build.batch import run
+from c3lib.build.plan import plan
 from c3lib.exceptions import ParamsErrors
 from c3lib.params import city_inputs, load_catalog
-from c3lib.pipeline import plan, run
+from c3lib.topics.inventory import model as inv
 from tests.conftest import PARAMS, edit_yaml
 
 scalars = st.one_of(

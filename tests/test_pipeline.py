@@ -7,11 +7,13 @@ import json
 import nbformat
 import pytest
 
+from c3lib.build.batch import build, run
+from c3lib.build.plan import plan
+from c3lib.build.site import write_index
+from c3lib.build.store import read_status, target_paths
 from c3lib.cli import main
 from c3lib.exceptions import C3Error
 from c3lib.params import load_catalog
-from c3lib.pipeline import build, plan, read_status, run, target_paths
-from c3lib.site import write_index
 from tests.conftest import edit_yaml, make_notebook
 
 pytestmark = pytest.mark.slow
@@ -166,7 +168,7 @@ def test_target_paths_stay_inside_output(tmp_path):
 
 def test_main_build_exit_code_on_failure(workspace, monkeypatch, capsys):
     make_notebook(workspace["nbs"] / NB_NAME, "raise KeyError('x')")
-    monkeypatch.setattr("c3lib.pipeline.NOTEBOOKS_DIR", workspace["nbs"])
+    monkeypatch.setattr("c3lib.build.plan.NOTEBOOKS_DIR", workspace["nbs"])
     code = main(
         [
             "build",
@@ -234,9 +236,9 @@ def test_run_kernel_listens_on_ipc_only(workspace):
 
 
 def test_run_retries_failed_kernel_start(workspace, monkeypatch):
-    import c3lib.pipeline as pipeline
+    import c3lib.build.run as running
 
-    real = pipeline._execute
+    real = running._execute
     calls = []
 
     def flaky(spec, output_path):
@@ -245,7 +247,7 @@ def test_run_retries_failed_kernel_start(workspace, monkeypatch):
             raise RuntimeError("Kernel died before replying to kernel_info")
         return real(spec, output_path)
 
-    monkeypatch.setattr(pipeline, "_execute", flaky)
+    monkeypatch.setattr(running, "_execute", flaky)
     (spec,) = specs_for(workspace)
     assert run(spec).status == "ok"
     assert len(calls) == 2

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from c3lib import ports
 from c3lib.exceptions import C3Error, ReferenceDataError
 from c3lib.reference import field_table
+from c3lib.topics.ports import model as ports
 
 matplotlib.use("Agg")
 

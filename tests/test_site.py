@@ -11,8 +11,7 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from c3lib.params import load_catalog
-from c3lib.site import (
+from c3lib.build.site import (
     FILTER_SCRIPT,
     collect_states,
     compare_html,
@@ -20,6 +19,7 @@ from c3lib.site import (
     progress_grid,
     write_index,
 )
+from c3lib.params import load_catalog
 from tests.conftest import edit_yaml
 from tests.test_export import EVIL, EVIL_TEXT, make_record
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from c3lib import uncertainty as unc
 from c3lib.exceptions import ReferenceDataError
+from c3lib.topics import uncertainty as unc
 
 
 def frame(**cols):

@@ -7,9 +7,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from c3lib import urban
 from c3lib.reference import field_table, reference_table
-from c3lib.transport import MODES
+from c3lib.topics.transport import MODES
+from c3lib.topics.urban import model as urban
 
 FIELDS = field_table("low-emission-development")
 ONLY_CAR = {"car": 1, "taxi": 0, "motorcycle": 0, "public_transport": 0, "bicycle": 0, "walk": 0}

@@ -3,10 +3,10 @@
 The client sends every run to the cluster with one ``Client.map`` over the run specs. Each
 run travels with what it reads: the notebook (scattered to the workers once per notebook)
 and the params files of its pair (``actions.yaml``, the pair's file and both cities'
-files). A worker executes the run with :func:`c3lib.pipeline.produce` against a private
+files). A worker executes the run with :func:`c3lib.build.run.produce` against a private
 copy of those files, as a local worker does, and returns the artifacts: the executed
 notebook, the HTML and the record, or the failure record. The client writes them into the
-output folder with :func:`c3lib.pipeline.commit`, with the same atomic writes and failure
+output folder with :func:`c3lib.build.store.commit`, with the same atomic writes and failure
 rules as a local build.
 
 So a worker shares no filesystem with the client. It needs c3lib installed from the same
@@ -25,16 +25,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from c3lib.build.plan import RunSpec, params_files
+from c3lib.build.plan import code_hash as local_code_hash
+from c3lib.build.run import crashed, failure, produce
+from c3lib.build.store import Artifacts
 from c3lib.exceptions import C3Error
-from c3lib.pipeline import (
-    Artifacts,
-    RunSpec,
-    _code_hash,
-    _crashed,
-    _failure,
-    params_files,
-    produce,
-)
 
 __all__ = ["produce_on_cluster", "produce_shipped"]
 
@@ -55,12 +50,12 @@ def produce_shipped(
     code_hash : str
         The client's hash of c3lib, its templates and reference data.
     """
-    if code_hash != _code_hash():
+    if code_hash != local_code_hash():
         msg = (
             "this Dask worker's c3lib (code, templates or reference data) differs from the "
             "client's: install the same c3lib checkout on every worker"
         )
-        return _failure(spec, None, msg, time.monotonic())
+        return failure(spec, None, msg, time.monotonic())
     folder = Path(tempfile.mkdtemp(prefix="c3-shipped-"))
     try:
         nb_path = folder / Path(spec.notebook).name
@@ -97,7 +92,7 @@ def produce_on_cluster(specs: list[RunSpec], address: str) -> Iterator[tuple[Run
             specs,
             [scattered[s.notebook] for s in specs],
             [params_files(s) for s in specs],
-            code_hash=_code_hash(),
+            code_hash=local_code_hash(),
             pure=False,
         )
         spec_of = {f.key: s for f, s in zip(futures, specs, strict=True)}
@@ -108,7 +103,7 @@ def produce_on_cluster(specs: list[RunSpec], address: str) -> Iterator[tuple[Run
             try:
                 artifacts = fut.result()
             except Exception as exc:  # noqa: BLE001 - a lost worker fails one run only
-                artifacts = _crashed(spec, repr(exc))
+                artifacts = crashed(spec, repr(exc))
             fut.release()
             yield spec, artifacts
             del artifacts

@@ -2,10 +2,10 @@
 
 Sectors: road transport by vehicle class (fuel-based Tier 1), paved-road dust (AP-42),
 residential fuel use, industrial and power fuel combustion, open burning, construction
-dust; the ports-and-shipping and commercial-cooking lines come from :mod:`c3lib.ports`
-and :mod:`c3lib.cooking` as finished lines. Every line keeps the factor's source, quality
-flag and uncertainty (rating or ±% range), so a case study shows what is sourced and what
-is assumed. A factor the reference could not give is a declared data gap in
+dust; the ports-and-shipping and commercial-cooking lines come from
+:mod:`c3lib.topics.ports.model` and :mod:`c3lib.topics.cooking.model` as finished lines.
+Every line keeps the factor's source, quality flag and uncertainty (rating or ±% range),
+so a case study shows what is sourced and what is assumed. A factor the reference could not give is a declared data gap in
 ``emission_factors.csv`` (blank ``ef``): it yields no line, and :func:`completeness`,
 :func:`qa_checks` and :func:`assumption_rows` report it instead of a made-up number.
 
@@ -568,7 +568,7 @@ def check_factors() -> list[str]:
     ``emission_factors.csv`` for every pollutant that applies: a factor with its unit
     and uncertainty, or a declared data gap (blank ``ef``); road dust needs its AP-42 k.
     """
-    from c3lib.uncertainty import half_width
+    from c3lib.topics.uncertainty import half_width
 
     try:
         factors = emission_factors()
@@ -684,13 +684,13 @@ def module_lines(
     """The ports-and-shipping and commercial-cooking lines for one city.
 
     They come from the port-operations and commercial-cooking workbooks' own methods
-    (:mod:`c3lib.ports`, :mod:`c3lib.cooking`) and inputs, so the inventory and those
-    workbooks agree.
+    (:mod:`c3lib.topics.ports.model`, :mod:`c3lib.topics.cooking.model`) and inputs, so
+    the inventory and those workbooks agree.
 
     Parameters
     ----------
     port_inputs, cooking_inputs : pandas.DataFrame
-        :func:`c3lib.casestudy.inputs` of the port-operations and commercial-cooking
+        :func:`c3lib.kit.casestudy.inputs` of the port-operations and commercial-cooking
         actions for the pair.
     role : str
         ``mentor`` or ``learning``.
@@ -699,7 +699,8 @@ def module_lines(
     rsz_nm : float
         Reduced-speed-zone length used by the port model. [nm]
     """
-    from c3lib import cooking, ports
+    from c3lib.topics.cooking import model as cooking
+    from c3lib.topics.ports import model as ports
 
     port = ports.port_from_inputs(port_inputs, role, city.name, rsz_nm, ports.grid_factor(city))
     port_t = ports.port_emissions(port).groupby("pollutant")["t_per_yr"].sum()
@@ -820,7 +821,7 @@ def metrics(
     Parameters
     ----------
     lines, intervals, population : mapping by city id
-        :func:`city_lines`, :func:`c3lib.uncertainty.simulate` and residents [persons].
+        :func:`city_lines`, :func:`c3lib.topics.uncertainty.simulate` and residents [persons].
 
     Returns
     -------

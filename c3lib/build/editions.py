@@ -26,9 +26,10 @@ from pathlib import Path
 
 import nbformat
 
+from c3lib.build.plan import RunSpec, plan
+from c3lib.build.store import atomic_write, read_status, target_paths
 from c3lib.exceptions import C3Error
 from c3lib.params import load_catalog
-from c3lib.pipeline import RunSpec, atomic_write, plan, read_status, target_paths
 
 __all__ = [
     "EDITIONS",
@@ -98,7 +99,7 @@ def inject(nb: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookNode
 
 def _drop_widgets(nb: nbformat.NotebookNode) -> None:
     """Remove saved widget state and widget views (explorers keep their static HTML)."""
-    from c3lib.export import WIDGET_MIME
+    from c3lib.build.export import WIDGET_MIME
 
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:

@@ -11,7 +11,7 @@ The chain a workbook follows:
 4. value the physical activity with the WHO HEAT method for cycling (:func:`heat_cycling`).
 
 Reference figures come from ``bikeshare_benchmarks.csv``, ``bikeshare_systems.csv`` and
-``bikeshare_heat.csv``; transport factors from :mod:`c3lib.transport`.
+``bikeshare_heat.csv``; transport factors from :mod:`c3lib.topics.transport`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pandas as pd
 
 from c3lib.exceptions import C3Error, ReferenceDataError
 from c3lib.reference import reference_table
-from c3lib.transport import POLLUTANTS
+from c3lib.topics.transport import POLLUTANTS
 
 __all__ = [
     "SUBSTITUTED_MODES",
@@ -328,7 +328,7 @@ def existing_system(inputs: pd.DataFrame, role: str) -> ExistingSystem:
     ----------
     inputs : pandas.DataFrame
         Long inputs table (columns ``role``, ``field``, ``value``), as from
-        :func:`c3lib.casestudy.inputs`.
+        :func:`c3lib.kit.casestudy.inputs`.
     role : str
         ``mentor`` or ``learning``.
     """
@@ -601,7 +601,7 @@ def avoided_activity(bike_km: float, shares: pd.Series, occupancy: pd.Series) ->
     shares : pandas.Series
         From :func:`substitution_shares`. [-]
     occupancy : pandas.Series
-        Effective persons per vehicle by mode, from :func:`c3lib.transport.occupancy`.
+        Effective persons per vehicle by mode, from :func:`c3lib.topics.transport.occupancy`.
         [persons/vehicle]
 
     Returns
@@ -640,13 +640,13 @@ def avoided_emissions(
     shares : pandas.Series
         From :func:`substitution_shares`. [-]
     pkm_factors : pandas.DataFrame
-        Per-passenger-km factors by mode, from :func:`c3lib.transport.passenger_factors`
+        Per-passenger-km factors by mode, from :func:`c3lib.topics.transport.passenger_factors`
         (columns ``PM2.5``, ``NOx``, ``CO2`` [g/pkm], ``occupancy``).
     rebalancing_van_km : float
         Van-km a year to rebalance and service the fleet. [km/yr]
     van_factors : pandas.Series
         The rebalancing van's factors (``PM2.5``, ``NOx``, ``CO2``) [g/km], a row of
-        :func:`c3lib.transport.vehicle_factors`.
+        :func:`c3lib.topics.transport.vehicle_factors`.
 
     Returns
     -------
@@ -1167,7 +1167,7 @@ def assess_city(
     ----------
     city : pandas.DataFrame
         The city's bike-sharing inputs indexed by field (column ``value``), e.g. the rows
-        of :func:`c3lib.casestudy.inputs` for one role.
+        of :func:`c3lib.kit.casestudy.inputs` for one role.
     population : float
         City population. [persons]
     area_km2 : float
@@ -1188,7 +1188,7 @@ def assess_city(
     documented, the fleet that rebalancing scales with is estimated as daily trips ÷
     the central use rate.
     """
-    from c3lib.transport import passenger_factors, vehicle_factors
+    from c3lib.topics.transport import passenger_factors, vehicle_factors
 
     v = city["value"].astype(float)
     density = population / area_km2
@@ -1284,7 +1284,7 @@ def results_table(assessments: dict[str, Assessment]) -> pd.DataFrame:
 
 
 def metrics(assessments: dict[str, Assessment]) -> pd.DataFrame:
-    """Metrics for :func:`c3lib.casestudy.publish`, keyed by city id.
+    """Metrics for :func:`c3lib.kit.casestudy.publish`, keyed by city id.
 
     Parameters
     ----------
@@ -1424,7 +1424,7 @@ def what_if(
         (matplotlib Figure of avoided emissions by replaced mode, pandas.DataFrame of the
         headline numbers).
     """
-    from c3lib.transport import passenger_factors, vehicle_factors
+    from c3lib.topics.transport import passenger_factors, vehicle_factors
 
     v = city["value"].astype(float)
     trip_km = trip_length_km(float(v["trip_minutes"]), float(v["cycling_speed_kmh"]))

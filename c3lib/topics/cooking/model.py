@@ -1301,7 +1301,7 @@ def _covered_restaurants(a: Assessment, label: str, settings: Settings) -> float
 
 
 def metrics(assessments: dict[str, Assessment], settings: Settings) -> pd.DataFrame:
-    """Metrics for :func:`c3lib.casestudy.publish`, keyed by city id.
+    """Metrics for :func:`c3lib.kit.casestudy.publish`, keyed by city id.
 
     Parameters
     ----------

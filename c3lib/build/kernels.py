@@ -11,7 +11,7 @@
   kernel. The run still gets a process of its own, which never ran code of another
   notebook; it skips the interpreter start and those imports (about a second of CPU per
   run, more where Python keeps no bytecode cache, e.g. with ``PYTHONDONTWRITEBYTECODE``).
-  On Linux only (:data:`c3lib.pipeline.WARM_KERNELS`).
+  On Linux only (:data:`c3lib.build.run.WARM_KERNELS`).
 
 Kernels are driven from their thread's event loop (``jupyter_core.utils.run_sync``), the
 loop papermill uses too, so a kernel is only used on the thread that launched it.
@@ -36,20 +36,11 @@ log = logging.getLogger("c3lib")
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets
 TEMPLATE_IMPORTS = ["ipykernel.kernelapp", "numpy", "pandas", "matplotlib", "matplotlib.pyplot"]
-# c3lib modules a workbook does not import, or that must not load before the kernel's shell
-# exists (ipywidgets registers its comm target with the shell at import).
-NOT_IN_TEMPLATE = {
-    "__main__",
-    "cli",
-    "distributed",
-    "editions",
-    "explore",
-    "export",
-    "kernels",
-    "pipeline",
-    "scaffold",
-    "site",
-}
+# What a workbook imports of c3lib: the topics and the workbook kit (over params and the
+# reference data), less the modules that must not load before the kernel's shell exists
+# (ipywidgets registers its comm target with the shell at import).
+TEMPLATE_PACKAGES = ("topics", "kit")
+NOT_IN_TEMPLATE = {"c3lib.kit.explore"}
 HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # as nbclient does
 
 
@@ -182,7 +173,7 @@ def close_thread_loop() -> None:
 
     ``jupyter_core.utils.run_sync`` keeps one loop per thread and makes it the thread's
     current loop. A thread that runs a notebook now and then (a Dask worker thread, or a
-    program calling :func:`c3lib.pipeline.run`) should close it afterwards, so that it
+    program calling :func:`c3lib.build.batch.run`) should close it afterwards, so that it
     neither leaks nor gets picked up by other asyncio code; a later run on the same thread
     simply gets a new one.
     """
@@ -232,11 +223,18 @@ class Template:
 
 
 def c3lib_modules() -> list[str]:
-    """The c3lib modules a kernel template imports: all but :data:`NOT_IN_TEMPLATE`."""
+    """The c3lib modules a kernel template imports: :data:`TEMPLATE_PACKAGES`' modules."""
     from pathlib import Path
 
-    names = sorted(p.stem for p in Path(__file__).parent.glob("*.py"))
-    return [f"c3lib.{n}" for n in names if n not in NOT_IN_TEMPLATE and n != "__init__"]
+    root = Path(__file__).resolve().parent.parent
+    names = []
+    for package in TEMPLATE_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            names.append(".".join(("c3lib", *parts)))
+    return [n for n in names if n not in NOT_IN_TEMPLATE]
 
 
 def template_main(conn) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import ipywidgets as widgets
 import pandas as pd
 
-from c3lib.casestudy import figure_html, table_html
+from c3lib.kit.casestudy import figure_html, table_html
 
 __all__ = ["Explorer", "explorer", "render"]
 

@@ -2,7 +2,7 @@
 
 * **Baseline** (:func:`asif`): activity (passenger-km per capita × population) ×
   structure (mode shares) × intensity (exhaust factor per vehicle-km ÷ occupancy, from
-  :mod:`c3lib.transport`) with fuel CO2 per MJ, or the grid factor for electric modes
+  :mod:`c3lib.topics.transport`) with fuel CO2 per MJ, or the grid factor for electric modes
   → PM2.5, NOx and CO2 by mode.
 * **Scenarios** (:func:`trajectories`): business as usual grows passenger-km; the levers
   Avoid (less travel), Shift (from car, taxi and motorcycle to bus, BRT, rail, cycling
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from c3lib.reference import reference_table
-from c3lib.transport import MODES, POLLUTANTS, bus_vehicle, occupancy, vehicle_factors
+from c3lib.topics.transport import MODES, POLLUTANTS, bus_vehicle, occupancy, vehicle_factors
 
 __all__ = [
     "PRIVATE_MODES",
@@ -145,7 +145,7 @@ class CityTransport:
     pkm_per_capita : float
         Passenger-km per resident per year. [pkm/person/yr]
     shares : pandas.Series
-        Share of passenger-km by mode (index :data:`c3lib.transport.MODES`, sums to 1). [-]
+        Share of passenger-km by mode (index :data:`c3lib.topics.transport.MODES`, sums to 1). [-]
     growth_per_yr : float
         Business-as-usual growth of total passenger-km. [1/yr]
     grid_ef : float
@@ -241,7 +241,7 @@ def mode_shares(
     Returns
     -------
     pandas.Series
-        Indexed by :data:`c3lib.transport.MODES`. [-]
+        Indexed by :data:`c3lib.topics.transport.MODES`. [-]
 
     Raises
     ------
@@ -731,7 +731,7 @@ def city_transport(city: pd.DataFrame, population: float, grid_ef: float) -> Cit
     ----------
     city : pandas.DataFrame
         The city's inputs indexed by field (columns ``value`` and ``own``), e.g. the rows
-        of :func:`c3lib.casestudy.inputs` for one role.
+        of :func:`c3lib.kit.casestudy.inputs` for one role.
     population : float
         Residents. [persons]
     grid_ef : float
@@ -810,7 +810,7 @@ def metrics(
     wedge_tables: Mapping[str, pd.DataFrame],
     target_year: int,
 ) -> pd.DataFrame:
-    """Metrics for :func:`c3lib.casestudy.publish`, keyed by city id.
+    """Metrics for :func:`c3lib.kit.casestudy.publish`, keyed by city id.
 
     Returns
     -------

@@ -285,7 +285,7 @@ def assumption_rows(items: tuple[str, ...] | None = None) -> list[dict]:
     -------
     list of dict
         Keys ``city`` (``all``), ``input``, ``value``, ``unit``, ``basis``, ``source``, as
-        :func:`c3lib.casestudy.assumptions` takes them.
+        :func:`c3lib.kit.casestudy.assumptions` takes them.
     """
     df = mode_table()
     df = df[df["quality"] == "assumed"]

@@ -1,91 +1,60 @@
-"""Run workbooks for city pairs: papermill → executed notebook, HTML case study and JSON record.
+"""Run targets: papermill in a fresh kernel per run, on local worker processes.
 
-Each target (pair × action) writes, under ``<out>/<pair>/``:
-
-- ``<action>.ipynb``: the executed notebook;
-- ``<action>.html``: the case study (nbconvert with the ``c3`` template);
-- ``<action>.json``: ``pair``, ``action``, ``metrics``, ``assumptions``, ``sources`` and
-  ``provenance``, read from the record the notebook publishes.
-
-Every file is written under a temporary name and moved into place, so an interrupted
-build leaves no half-written file. A failed run writes ``<action>.failed.ipynb`` and
-``<action>.error.json`` and leaves the last good ``.html`` and ``.json`` untouched. A
-target whose inputs have not changed since its last good run is skipped (its cache key
-covers the notebook's cells, the pair's and cities' params, the reference data, c3lib and
-the template).
-
-Runs execute in worker processes (:func:`build`), each of which imports papermill and
-nbconvert once, reuses one HTML exporter and is replaced after :data:`WORKER_RUNS` runs.
-Every run gets a kernel of its own (:mod:`c3lib.kernels`: forked from a warm template,
-ready before the run needs it) and reads a private copy of exactly the params files its
-cache key covers. Workers return a run's files as :class:`Artifacts`; only the build
-process writes outputs, so its memory does not grow with the number of runs.
+Each worker process imports papermill and nbconvert once, reuses one HTML exporter and is
+replaced after :data:`WORKER_RUNS` runs. Every run gets a kernel of its own
+(:mod:`c3lib.build.kernels`: forked from a warm template, ready before the run needs it)
+and reads a private copy of exactly the params files its cache key covers. A run returns
+its files as :class:`~c3lib.build.store.Artifacts` and writes nothing: only the build
+process writes outputs (:func:`c3lib.build.store.commit`), so its memory does not grow
+with the number of runs. :mod:`c3lib.build.cluster` runs the same :func:`produce` on Dask
+workers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
 import queue
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import c3lib
-from c3lib.exceptions import C3Error, ParamsError, ParamsErrors
-from c3lib.kernels import (
+from c3lib.build.kernels import (
     Template,
     c3lib_modules,
     close_thread_loop,
     template_main,
     thread_kernels,
 )
-from c3lib.params import Catalog
-from c3lib.reference import data_hash
+from c3lib.build.plan import RunSpec, params_files
+from c3lib.build.store import Artifacts, RunResult
+from c3lib.exceptions import C3Error
 
 if TYPE_CHECKING:  # nbformat is slow to import; the no-op rebuild never needs it
     from nbformat import NotebookNode
 
-__all__ = [
-    "NOTEBOOKS_DIR",
-    "RunSpec",
-    "RunResult",
-    "Artifacts",
-    "plan",
-    "produce",
-    "commit",
-    "run",
-    "build",
-    "target_paths",
-    "read_status",
-    "atomic_write",
-]
+__all__ = ["produce", "produce_in_workers", "failure", "crashed", "WARM_KERNELS"]
 
 log = logging.getLogger("c3lib")
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
-DEFAULT_CELL_TIMEOUT = 300
-DEFAULT_RUN_TIMEOUT = 900
 KERNEL_START_TRIES = 3
 WORKER_RUNS = 20  # runs per worker process before it is replaced (keeps memory flat)
 # Modules a worker needs, imported once in the fork server so every worker starts warm.
 WORKER_PRELOAD = [
-    "c3lib.pipeline",
-    "c3lib.export",
+    "c3lib.build.run",
+    "c3lib.build.export",
     "papermill",
     "nbconvert",
     "jupyter_client",
@@ -94,269 +63,6 @@ WORKER_PRELOAD = [
 # Fork kernels from a warm template process (c3lib.kernels): on Linux by default (macOS
 # frameworks are not fork-safe once loaded); C3_WARM_KERNELS=0 or 1 overrides.
 WARM_KERNELS = os.environ.get("C3_WARM_KERNELS", "1" if sys.platform == "linux" else "0") != "0"
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """Everything one run needs; picklable, so it can go to another process or machine."""
-
-    pair: str
-    action: str
-    notebook: str
-    params_dir: str
-    out_dir: str
-    parameters: dict = field(default_factory=dict)
-    params_hash: str = ""
-    cache_key: str = ""
-    git_commit: str | None = None
-    params_files: tuple[str, ...] = ()  # what the run reads, relative to params_dir
-    cell_timeout: float = DEFAULT_CELL_TIMEOUT
-    run_timeout: float = DEFAULT_RUN_TIMEOUT
-    force: bool = False
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What became of one run."""
-
-    pair: str
-    action: str
-    status: str  # "ok", "cached" or "failed"
-    seconds: float = 0.0
-    cell_seconds: float = 0.0
-    error: str = ""
-    failed_cell: int | None = None
-
-
-def target_paths(out_dir: str | Path, pair: str, action: str) -> dict[str, Path]:
-    """Where a target's files go, checked to stay inside ``out_dir``."""
-    root = Path(out_dir).resolve()
-    folder = (root / pair).resolve()
-    if folder.parent != root:
-        raise C3Error(f"output path for pair {pair!r} leaves the output folder {root}")
-    names = {
-        "ipynb": ".ipynb",
-        "html": ".html",
-        "json": ".json",
-        "failed": ".failed.ipynb",
-        "error": ".error.json",
-    }
-    return {k: folder / f"{action}{suffix}" for k, suffix in names.items()}
-
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    mode = "wb" if isinstance(data, bytes) else "w"
-    with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _sha(*parts: str | bytes) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode() if isinstance(part, str) else part)
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-@cache
-def _code_hash() -> str:
-    """Hash of c3lib's version and source, the reference data and the export template."""
-    pkg = Path(c3lib.__file__).parent
-    templates = pkg.parent / "templates"
-    files = sorted(pkg.glob("*.py")) + sorted(templates.rglob("*") if templates.is_dir() else [])
-    return _sha(c3lib.__version__, data_hash(), *[p.read_bytes() for p in files if p.is_file()])
-
-
-@cache
-def _notebook_hash(path: Path, mtime_ns: int, size: int) -> str:
-    """Hash of what a notebook runs and shows: every cell's type, source and tags.
-
-    Outputs, execution counts and other metadata do not count, so opening and saving a
-    notebook in JupyterLab does not invalidate its case studies. Markdown counts: it is
-    part of the HTML.
-    """
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    parts = [json.dumps(nb.get("metadata", {}).get("kernelspec", {}).get("name", ""))]
-    for c in nb["cells"]:
-        source = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-        tags = sorted(c.get("metadata", {}).get("tags", []))
-        parts.append(json.dumps([c["cell_type"], source, tags]))
-    return _sha(*parts)
-
-
-def notebook_hash(path: Path) -> str:
-    """:func:`_notebook_hash` of ``path``, computed once per version of the file."""
-    st = path.stat()
-    return _notebook_hash(path, st.st_mtime_ns, st.st_size)
-
-
-def git_commit(repo: Path | None = None) -> str | None:
-    """The current commit of the repository holding c3lib, or None outside git."""
-    repo = repo or Path(c3lib.__file__).resolve().parent.parent
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-def _check_overrides(catalog: Catalog, pair: str, action: str, notebook: Path) -> dict:
-    overrides = dict(catalog.pairs[pair].parameters.get(action, {}))
-    if not overrides:
-        return overrides
-    import papermill
-
-    label = str(catalog.params_dir / "pairs" / f"{pair}.yaml")
-    declared = papermill.inspect_notebook(str(notebook))
-    kinds = {"float": (int, float), "int": (int,), "str": (str,), "bool": (bool,)}
-    errors = []
-    for name, v in overrides.items():
-        where = f"parameters.{action}.{name}"
-        if name not in declared:
-            errors.append(
-                ParamsError(
-                    label,
-                    where,
-                    f"the {action} notebook has no such parameter; known: {', '.join(declared)}",
-                )
-            )
-            continue
-        kind = kinds.get(declared[name]["inferred_type_name"])
-        if kind and (not isinstance(v, kind) or (bool not in kind and isinstance(v, bool))):
-            errors.append(
-                ParamsError(
-                    label,
-                    where,
-                    f"expected {declared[name]['inferred_type_name']}, got {v!r}",
-                )
-            )
-    if errors:
-        raise ParamsErrors(errors)
-    return overrides
-
-
-def plan(
-    catalog: Catalog,
-    out_dir: str | Path,
-    pairs: Iterable[str] | None = None,
-    actions: Iterable[str] | None = None,
-    notebooks_dir: Path | None = None,
-    force: bool = False,
-    cell_timeout: float = DEFAULT_CELL_TIMEOUT,
-    run_timeout: float = DEFAULT_RUN_TIMEOUT,
-) -> list[RunSpec]:
-    """The runs a build makes: every selected action that has a notebook, for every selected pair.
-
-    Each run's cache key covers the notebook's cells (:func:`notebook_hash`), the actions
-    file, the pair's file and both its cities' files, any parameter overrides, and c3lib's
-    version, source, reference data and template.
-
-    Raises
-    ------
-    C3Error
-        A selected pair or action id is unknown.
-    ParamsErrors
-        A pair overrides a parameter its notebook does not declare, or with the wrong type.
-    """
-    notebooks_dir = Path(notebooks_dir or os.environ.get("C3_NOTEBOOKS") or NOTEBOOKS_DIR)
-    pairs = list(pairs or catalog.pairs)
-    actions = list(actions or catalog.actions)
-    for p in pairs:
-        if p not in catalog.pairs:
-            raise C3Error(f"unknown pair {p!r}; known: {', '.join(catalog.pairs)}")
-    for a in actions:
-        if a not in catalog.actions:
-            raise C3Error(f"unknown action {a!r}; known: {', '.join(catalog.actions)}")
-    commit = git_commit()
-    code = _code_hash()
-    specs = []
-    for p in pairs:
-        params_hash = catalog.pair_hash(p)
-        pair = catalog.pairs[p]
-        files = ("actions.yaml", f"pairs/{p}.yaml")
-        files += (f"cities/{pair.mentor}.yaml", f"cities/{pair.learning}.yaml")
-        for a in actions:
-            nb_path = notebooks_dir / catalog.actions[a].notebook
-            if not nb_path.is_file():
-                continue
-            overrides = _check_overrides(catalog, p, a, nb_path)
-            key = _sha(
-                notebook_hash(nb_path),
-                params_hash,
-                code,
-                json.dumps(overrides, sort_keys=True, default=str),
-                p,
-                a,
-            )
-            specs.append(
-                RunSpec(
-                    pair=p,
-                    action=a,
-                    notebook=str(nb_path),
-                    params_dir=str(catalog.params_dir),
-                    out_dir=str(out_dir),
-                    parameters=overrides,
-                    params_hash=params_hash,
-                    params_files=files,
-                    cache_key=key,
-                    git_commit=commit,
-                    cell_timeout=cell_timeout,
-                    run_timeout=run_timeout,
-                    force=force,
-                )
-            )
-    return specs
-
-
-def read_status(out_dir: str | Path, pair: str, action: str) -> dict:
-    """The recorded state of a target: its last good record and any newer failure."""
-    paths = target_paths(out_dir, pair, action)
-    state: dict = {
-        "pair": pair,
-        "action": action,
-        "status": "missing",
-        "record": None,
-        "error": None,
-    }
-    for key in ("json", "error"):
-        try:
-            data = json.loads(paths[key].read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if key == "json":
-            state["record"], state["status"] = data, "ok"
-        else:
-            state["error"], state["status"] = data, "failed"
-    return state
-
-
-def up_to_date(spec: RunSpec) -> bool:
-    """Whether ``spec``'s outputs were built, successfully, with its current cache key."""
-    return _is_current(spec, target_paths(spec.out_dir, spec.pair, spec.action))
-
-
-def _is_current(spec: RunSpec, paths: dict[str, Path]) -> bool:
-    if spec.force or paths["error"].exists():
-        return False
-    if not (paths["ipynb"].exists() and paths["html"].exists()):
-        return False
-    try:
-        rec = json.loads(paths["json"].read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return rec.get("provenance", {}).get("cache_key") == spec.cache_key
 
 
 def _cell_seconds(nb: NotebookNode) -> float:
@@ -523,19 +229,6 @@ def _error_text(exc: BaseException, spec: RunSpec) -> str:
     return f"{name}: {exc}"
 
 
-@dataclass(frozen=True)
-class Artifacts:
-    """What one run produced, before anything is written: file contents by target-path key.
-
-    ``files`` maps keys of :func:`target_paths` (``ipynb``, ``html``, ``json`` on success;
-    ``failed``, ``error`` on failure) to text. Being plain data, artifacts travel back from
-    another process or a Dask worker, and :func:`commit` writes them on the client.
-    """
-
-    result: RunResult
-    files: dict[str, str]
-
-
 def produce(
     spec: RunSpec, boot_next: bool = False, params: dict[str, str] | None = None
 ) -> Artifacts:
@@ -565,23 +258,6 @@ class _Executed:
     nb: NotebookNode | None
     error: str | None
     started: float
-
-
-def params_files(spec: RunSpec) -> dict[str, str]:
-    """The params files a run reads, by path relative to its params folder, with their text.
-
-    They are the files its cache key covers: the actions file, the pair's file and the
-    files of the pair's two cities.
-    """
-    root = Path(spec.params_dir)
-    names = spec.params_files
-    if not names:  # a spec made by hand: find the pair's cities
-        import yaml
-
-        pair = yaml.safe_load((root / "pairs" / f"{spec.pair}.yaml").read_text(encoding="utf-8"))
-        names = ("actions.yaml", f"pairs/{spec.pair}.yaml")
-        names += tuple(f"cities/{pair[role]}.yaml" for role in ("mentor", "learning"))
-    return {name: (root / name).read_text(encoding="utf-8") for name in names}
 
 
 def _write_params(files: dict[str, str], folder: Path) -> None:
@@ -646,15 +322,15 @@ def _finish(run: _Executed) -> Artifacts:
     """The artifacts of an executed run: notebook, HTML and record, or the failure record."""
     import nbformat
 
-    from c3lib.export import export_html, find_record
+    from c3lib.build.export import export_html, find_record
 
     spec, nb = run.spec, run.nb
     if run.error is not None:
-        return _failure(spec, nb, run.error, run.started)
+        return failure(spec, nb, run.error, run.started)
     record = find_record(nb)
     if record is None:
         msg = "the notebook did not publish a record (c3lib.casestudy.publish)"
-        return _failure(spec, nb, msg, run.started)
+        return failure(spec, nb, msg, run.started)
     record["provenance"] = {
         "c3lib_version": c3lib.__version__,
         "git_commit": spec.git_commit,
@@ -676,7 +352,7 @@ def _finish(run: _Executed) -> Artifacts:
     return Artifacts(result, files)
 
 
-def _failure(spec: RunSpec, nb, error: str, started: float) -> Artifacts:
+def failure(spec: RunSpec, nb, error: str, started: float) -> Artifacts:
     import nbformat
 
     cell = _failed_cell(nb) if nb is not None else None
@@ -709,96 +385,7 @@ def _failure(spec: RunSpec, nb, error: str, started: float) -> Artifacts:
     return Artifacts(result, files)
 
 
-def commit(spec: RunSpec, artifacts: Artifacts) -> RunResult:
-    """Write a run's artifacts into the output folder, each file atomically.
-
-    On success the executed notebook, the HTML and (last, as the mark of a complete
-    target) the JSON replace the old ones, and any earlier failure record is removed. On
-    failure only the failed notebook and the error record are written: the last good
-    ``.html`` and ``.json`` stay as they were.
-    """
-    paths = target_paths(spec.out_dir, spec.pair, spec.action)
-    for key in ("ipynb", "html", "json", "failed", "error"):
-        if key in artifacts.files:
-            atomic_write(paths[key], artifacts.files[key])
-    if artifacts.result.status == "ok":
-        for key in ("failed", "error"):
-            paths[key].unlink(missing_ok=True)
-    else:
-        log.error("%s/%s failed: %s", spec.pair, spec.action, artifacts.result.error)
-    return artifacts.result
-
-
-def run(spec: RunSpec) -> RunResult:
-    """Execute one target in this process and write its outputs, unless they are up to date."""
-    if up_to_date(spec):
-        return RunResult(spec.pair, spec.action, "cached")
-    return commit(spec, produce(spec))
-
-
-def clean_temporaries(out_dir: str | Path) -> int:
-    """Remove temporary files an interrupted build left behind; return how many."""
-    root = Path(out_dir)
-    if not root.is_dir():
-        return 0
-    n = 0
-    for pattern in (".*.tmp-*", ".*.run-*.ipynb"):
-        for p in root.rglob(pattern):
-            p.unlink(missing_ok=True)
-            n += 1
-    return n
-
-
-def build(
-    specs: list[RunSpec],
-    jobs: int = 1,
-    on_result: Callable[[RunResult], None] | None = None,
-    scheduler: str | None = None,
-) -> list[RunResult]:
-    """Run every spec that is not up to date, each in a fresh kernel; failures do not stop it.
-
-    Parameters
-    ----------
-    specs : list of RunSpec
-        From :func:`plan`.
-    jobs : int
-        Worker processes on this machine (each runs one notebook at a time).
-    on_result : callable, optional
-        Called with each :class:`RunResult` as it completes (for progress display).
-    scheduler : str, optional
-        Address of a Dask distributed scheduler (``tcp://host:8786``). The runs go to its
-        workers, which return their artifacts; this process writes them.
-
-    Notes
-    -----
-    Workers only execute (:func:`produce`); every file is written here (:func:`commit`)
-    as each run finishes, so one process writes the outputs, a worker never needs the
-    output folder, and this process holds at most one run's files at a time: its memory
-    does not grow with the number of runs. Up-to-date targets start no worker at all.
-    """
-    for out_dir in {s.out_dir for s in specs}:
-        clean_temporaries(out_dir)
-    results = []
-    todo = []
-    for s in specs:
-        if up_to_date(s):
-            results.append(RunResult(s.pair, s.action, "cached"))
-            if on_result:
-                on_result(results[-1])
-        else:
-            todo.append(s)
-    if not todo:
-        return results
-    with closing(_produce_all(todo, jobs, scheduler)) as produced:
-        for spec, artifacts in produced:
-            results.append(commit(spec, artifacts))
-            del artifacts
-            if on_result:
-                on_result(results[-1])
-    return results
-
-
-def _crashed(spec: RunSpec, exc: BaseException | str) -> Artifacts:
+def crashed(spec: RunSpec, exc: BaseException | str) -> Artifacts:
     result = RunResult(spec.pair, spec.action, "failed", error=f"worker crashed: {exc}")
     error = {
         "pair": spec.pair,
@@ -809,20 +396,6 @@ def _crashed(spec: RunSpec, exc: BaseException | str) -> Artifacts:
         "executed_notebook": None,
     }
     return Artifacts(result, {"error": json.dumps(error, indent=1)})
-
-
-def _produce_all(
-    todo: list[RunSpec], jobs: int, scheduler: str | None
-) -> Iterator[tuple[RunSpec, Artifacts]]:
-    if scheduler:
-        from c3lib.distributed import produce_on_cluster
-
-        yield from produce_on_cluster(todo, scheduler)
-    else:
-        yield from _produce_in_workers(todo, max(1, jobs))
-
-
-# --- local worker processes -------------------------------------------------------------
 
 
 def _raise_interrupt(signum, frame):
@@ -836,7 +409,7 @@ def _worker_main(conn, runs: int, template_conn=None) -> None:
     (the CPU-heavy part of a run in this process) while the next one executes. Messages
     to the build: ``("executed", None)`` when a notebook has run (send the next spec) and
     ``("done", Artifacts)`` when its files are ready. With ``template_conn``, kernels are
-    forked from that template process (:class:`c3lib.kernels.Template`). SIGTERM (the
+    forked from that template process (:class:`c3lib.build.kernels.Template`). SIGTERM (the
     build stopping) interrupts a run like Ctrl-C, so papermill shuts its kernel down; a
     worker whose build died finds its pipe closed and exits.
     """
@@ -916,7 +489,7 @@ class _Worker:
         return lost
 
 
-def _produce_in_workers(todo: list[RunSpec], jobs: int) -> Iterator[tuple[RunSpec, Artifacts]]:
+def produce_in_workers(todo: list[RunSpec], jobs: int) -> Iterator[tuple[RunSpec, Artifacts]]:
     """Execute ``todo`` on up to ``jobs`` worker processes, yielding artifacts as runs finish.
 
     A worker gets its next spec as soon as its current notebook has executed (it exports
@@ -985,12 +558,12 @@ def _produce_in_workers(todo: list[RunSpec], jobs: int) -> Iterator[tuple[RunSpe
                     # Runs that had executed were not at fault: run them again, once.
                     for spec in reversed(exported):
                         if (spec.pair, spec.action) in retried:
-                            yield spec, _crashed(spec, why)
+                            yield spec, crashed(spec, why)
                         else:
                             retried.add((spec.pair, spec.action))
                             pending.appendleft(spec)
                     if running is not None:
-                        yield running, _crashed(running, why)
+                        yield running, crashed(running, why)
             for w in [w for w in workers if w.idle and w.runs >= WORKER_RUNS]:
                 _stop_workers([w])
                 workers.remove(w)
@@ -1019,8 +592,3 @@ def _stop_workers(workers: list[_Worker]) -> None:
                 p.kill()
                 p.join()
         w.conn.close()
-
-
-def results_json(results: list[RunResult]) -> str:
-    """The results of a build as JSON (for ``outputs/build.json``)."""
-    return json.dumps([asdict(r) for r in results], indent=1)

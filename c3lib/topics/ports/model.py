@@ -370,7 +370,7 @@ def port_from_inputs(
     ----------
     inputs : pandas.DataFrame
         Long table of inputs with columns ``role``, ``city``, ``field``, ``value``
-        (as :func:`c3lib.casestudy.inputs` returns).
+        (as :func:`c3lib.kit.casestudy.inputs` returns).
     role : str
         ``mentor`` or ``learning``.
     name : str
@@ -1869,7 +1869,7 @@ def _assumed_reference_rows(factors: ShipFactors) -> list[dict]:
 def assumption_inputs(
     inputs: pd.DataFrame, levers: Levers, factors: ShipFactors | None = None
 ) -> tuple[pd.DataFrame, list[dict]]:
-    """Inputs and extra rows for :func:`c3lib.casestudy.assumptions`, without noise.
+    """Inputs and extra rows for :func:`c3lib.kit.casestudy.assumptions`, without noise.
 
     For a city with no seaport only ``has_seaport`` is kept (its port settings are moot);
     the five zero-call defaults of non-container ships become one row per city. The extra

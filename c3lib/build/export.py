@@ -7,7 +7,7 @@ finishing pass over the rendered HTML. What a reviewer gets:
   left out (``code="hide"``). Cell tags decide the rest: ``remove-cell`` drops a cell,
   ``remove-input`` its code, ``remove-output`` its outputs.
 - **Summary up front**, built from the record the notebook published
-  (:data:`c3lib.casestudy.RECORD_MIME`): pair and roles (flagged when assumed), headline
+  (:data:`c3lib.kit.casestudy.RECORD_MIME`): pair and roles (flagged when assumed), headline
   metrics with units (:func:`headline_metrics`), the status of the action list, and links
   to the assumptions and sources sections.
 - **Contents** generated from the notebook's headings, each with a unique id.
@@ -31,7 +31,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from c3lib.casestudy import RECORD_MIME, format_number
+from c3lib.kit.casestudy import RECORD_MIME, format_number
 
 if TYPE_CHECKING:  # nbformat is slow to import and only annotates here
     import nbformat
@@ -55,7 +55,7 @@ __all__ = [
 
 log = logging.getLogger("c3lib")
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE_NAME = "c3"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 #: A case study runs no script and loads nothing: inline styles and data: images only.
@@ -175,7 +175,7 @@ def html_exporter(code: str = "fold"):
 
 
 def find_record(nb: nbformat.NotebookNode) -> dict | None:
-    """The record the notebook published with :func:`c3lib.casestudy.publish` (the last one)."""
+    """The record the notebook published with :func:`c3lib.kit.casestudy.publish` (the last one)."""
     for cell in reversed(nb.cells):
         for out in reversed(cell.get("outputs", [])):
             data = out.get("data", {})

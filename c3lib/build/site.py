@@ -6,7 +6,7 @@
   action progress grid from each pair's params, and links to the comparison pages.
 - ``compare/<action>.html`` sets the headline metrics of every pair's run side by side,
   read from the ``<pair>/<action>.json`` records
-  (:func:`c3lib.export.headline_metrics`).
+  (:func:`c3lib.build.export.headline_metrics`).
 
 Every page is one file with its styles inline that loads nothing and works from
 ``file://``. Every value from params or a record is HTML-escaped; a Content-Security-Policy
@@ -21,10 +21,10 @@ import hashlib
 import html
 from pathlib import Path
 
-from c3lib.casestudy import format_number
-from c3lib.export import TEMPLATE_NAME, TEMPLATES_DIR, headline_metrics, metric_rows
+from c3lib.build.export import TEMPLATE_NAME, TEMPLATES_DIR, headline_metrics, metric_rows
+from c3lib.build.store import atomic_write, read_status
+from c3lib.kit.casestudy import format_number
 from c3lib.params import Catalog
-from c3lib.pipeline import atomic_write, read_status
 
 __all__ = [
     "STATUS_LABELS",
@@ -140,7 +140,7 @@ def progress_grid(catalog: Catalog) -> list[dict]:
 
 
 def collect_states(catalog: Catalog, out_dir: str | Path) -> dict[tuple[str, str], dict]:
-    """:func:`c3lib.pipeline.read_status` of every pair × action, keyed by (pair, action)."""
+    """:func:`c3lib.build.store.read_status` of every pair × action, keyed by (pair, action)."""
     return {(p, a): read_status(out_dir, p, a) for p in catalog.pairs for a in catalog.actions}
 
 

@@ -1,0 +1,1 @@
+"""Public bike-sharing: the model (``model``) and its presentation."""

@@ -1,0 +1,1 @@
+"""Reducing emissions from commercial cooking and grilling: model and presentation."""

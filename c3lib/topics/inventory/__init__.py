@@ -1,0 +1,1 @@
+"""Developing an emissions inventory: the model (``model``) and its presentation."""

@@ -1,0 +1,1 @@
+"""Reducing emissions from port operations: the model (``model``) and its presentation."""

@@ -1,0 +1,1 @@
+"""Low-emission urban development: the model (``model``) and its presentation."""
