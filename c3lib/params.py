@@ -12,6 +12,13 @@ Layout of a params folder::
       actions.yaml              # the action items and their action-list steps
       pairs/<pair-id>.yaml      # one file per city pair
       cities/<city-id>.yaml     # one file per city
+      countries/<id>.yaml       # one file per country: national values and figures
+
+Every input a workbook reads is resolved for a city in one order (:func:`city_inputs`):
+the city's own value (level ``city``, or ``region`` for a metro-area, province or state
+figure) → its country's value (level ``country``; a national total downscaled by the
+stated proxy, population) → the documented global default of the field table (level
+``global``, flagged ``assumed``). A value never comes from another country's city.
 
 The fields a city may carry (its ``profile`` and its ``activity`` per action) are
 declared, with unit, allowed range and a documented default, in the field tables
@@ -38,7 +45,12 @@ from c3lib.reference import field_table
 
 __all__ = [
     "Quality",
+    "Level",
     "Quantity",
+    "CountryQuantity",
+    "Published",
+    "Measure",
+    "Country",
     "City",
     "Pair",
     "Action",
@@ -61,7 +73,26 @@ STEP_STATUSES = ("not-started", "in-progress", "done")
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 Quality = Literal["official", "secondary", "derived", "assumed"]
+Level = Literal["city", "region", "country", "global"]
 Basis = Literal["sourced", "assumed"]
+Pollutant = Literal["PM2.5", "PM10", "NOx", "SO2", "CO", "NMVOC", "BC", "CO2", "CO2e"]
+Year = Annotated[int, Field(ge=1900, le=2100)]
+LEVERS = (
+    "vessel-speed-reduction",
+    "shore-power",
+    "fuel-sulphur",
+    "equipment-electrification",
+    "cleaner-che",
+    "restaurant-control-rule",
+    "bike-share-system",
+    "low-emission-zone",
+    "fleet-standard",
+    "fuel-standard",
+    "public-transport",
+    "industry-agreement",
+    "other",
+)
+Lever = Literal[LEVERS]
 
 
 class _Strict(BaseModel):
@@ -69,13 +100,92 @@ class _Strict(BaseModel):
 
 
 class Quantity(_Strict):
-    """One sourced value: what it is, in which unit, from when and from whom."""
+    """One sourced value: what it is, in which unit, from when and from whom.
+
+    ``level`` says where a city's value comes from: ``city`` (its own figure) or
+    ``region`` (its metro area's, province's or state's figure applied to it).
+    """
 
     value: float
     unit: Text
-    year: int | None = None
+    year: Year | None = None
     source: Text
     quality: Quality
+    note: str = ""
+    level: Literal["city", "region"] = "city"
+
+
+class CountryQuantity(_Strict):
+    """A national value, and how it is brought down to a city.
+
+    ``proxy`` ``population``: the value is a national total, and a city gets its share by
+    population; ``none``: an intensive value (per vehicle, per person, a share, a factor)
+    used for the city as it is.
+    """
+
+    value: float
+    unit: Text
+    year: Year | None = None
+    source: Text
+    quality: Quality
+    note: str = ""
+    proxy: Literal["population", "none"]
+
+
+class Published(_Strict):
+    """A published figure to set a workbook's result beside.
+
+    ``metric`` names what is compared (``total_emissions``, ``sector_emissions``,
+    ``sector_share``, …); in a country file ``proxy`` ``population`` scales a national
+    figure to the city by population before the comparison.
+    """
+
+    action: Slug
+    metric: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+    sector: Slug | None = None
+    pollutant: Pollutant | None = None
+    value: float
+    unit: Text
+    year: Year | None = None
+    level: Literal["city", "region"] = "city"
+    proxy: Literal["population", "none"] = "none"
+    source: Text
+    quality: Quality
+    note: str = ""
+
+
+class Setting(_Strict):
+    """A measure's setting in the workbook's unit."""
+
+    value: float
+    unit: Text
+
+
+class Effect(_Strict):
+    """A measure's published measured effect: a fractional change, or a value."""
+
+    quantity: Text
+    change: float | None = None
+    value: float | None = None
+    unit: str | None = None
+    before_year: Year | None = None
+    after_year: Year | None = None
+    source: Text
+    note: str = ""
+
+
+class Measure(_Strict):
+    """Something a city has done: what, when, where, its published effect and source."""
+
+    action: Slug
+    measure: Text
+    lever: Lever | None = None
+    setting: Setting | None = None
+    start_year: Year
+    end_year: Year | None = None
+    where: str = ""
+    effect: Effect | None = None
+    source: Text
     note: str = ""
 
 
@@ -87,6 +197,34 @@ class City(_Strict):
     country: Text
     profile: dict[str, Quantity]
     activity: dict[Slug, dict[str, Quantity]] = Field(default_factory=dict)
+    published: list[Published] = Field(default_factory=list)
+    measures: list[Measure] = Field(default_factory=list)
+    measures_note: str = ""
+
+
+class NationalPopulation(_Strict):
+    value: Annotated[float, Field(gt=0)]
+    unit: Literal["persons"]
+    year: Year | None = None
+    source: Text
+    quality: Quality
+    note: str = ""
+
+
+class Country(_Strict):
+    """A country's national values (by section) and published national figures."""
+
+    id: Slug
+    name: Text
+    aliases: list[Text] = Field(default_factory=list)
+    population: NationalPopulation
+    values: dict[Slug, dict[str, CountryQuantity]] = Field(default_factory=dict)
+    published: list[Published] = Field(default_factory=list)
+
+    def matches(self, name: str) -> bool:
+        """Whether a city's ``country`` text names this country."""
+        names = {self.id, self.name, *self.aliases}
+        return name.strip().casefold() in {n.casefold() for n in names}
 
 
 class Focus(_Strict):
@@ -136,6 +274,7 @@ class Action(_Strict):
     summary: Text
     steps: list[Step] = Field(min_length=1)
     sources: list[Text] = Field(min_length=1)
+    reads: list[Slug] = Field(default_factory=list)  # other actions' inputs it uses
 
 
 class _ActionsFile(_Strict):
@@ -150,7 +289,7 @@ class Catalog:
     ----------
     params_dir : Path
         The folder the catalog was read from.
-    actions, pairs, cities : dict
+    actions, pairs, cities, countries : dict
         Validated records keyed by id, in file order (actions) or id order.
     files : dict
         SHA-256 of every file read, keyed by path relative to ``params_dir``.
@@ -161,14 +300,30 @@ class Catalog:
     pairs: dict[str, Pair]
     cities: dict[str, City]
     files: dict[str, str] = field(default_factory=dict)
+    countries: dict[str, Country] = field(default_factory=dict)
 
-    def pair_hash(self, pair_id: str) -> str:
-        """SHA-256 over the actions file, the pair's file and both its cities' files."""
+    def country_of(self, city: City) -> Country | None:
+        """The country file describing ``city``'s country, or None when there is none."""
+        return next((c for c in self.countries.values() if c.matches(city.country)), None)
+
+    def pair_files(self, pair_id: str) -> tuple[str, ...]:
+        """The params files a pair's runs read, relative to ``params_dir``.
+
+        The actions file, the pair's file, both cities' files and their countries' files.
+        """
         pair = self.pairs[pair_id]
         names = ["actions.yaml", f"pairs/{pair_id}.yaml"]
         names += [f"cities/{pair.mentor}.yaml", f"cities/{pair.learning}.yaml"]
+        for cid in (pair.mentor, pair.learning):
+            country = self.country_of(self.cities[cid])
+            if country is not None and f"countries/{country.id}.yaml" not in names:
+                names.append(f"countries/{country.id}.yaml")
+        return tuple(names)
+
+    def pair_hash(self, pair_id: str) -> str:
+        """SHA-256 over the files the pair's runs read (:meth:`pair_files`)."""
         h = hashlib.sha256()
-        for name in names:
+        for name in self.pair_files(pair_id):
             h.update(name.encode())
             h.update(self.files.get(name, "").encode())
         return h.hexdigest()
@@ -280,9 +435,17 @@ def _model(cls: type[BaseModel], data: dict, label: str, prefix: str = "") -> An
 
 
 def _check_quantities(
-    label: str, prefix: str, section: str, values: dict[str, Quantity]
+    label: str,
+    prefix: str,
+    section: str,
+    values: dict[str, Quantity | CountryQuantity],
+    required: bool = True,
 ) -> list[ParamsError]:
-    """Check names, units and ranges of a section's quantities against its field table."""
+    """Check names, units and ranges of a section's quantities against its field table.
+
+    A national total (``proxy: population``) is checked for its sign only: its range is
+    the city's, after downscaling.
+    """
     errors: list[ParamsError] = []
     try:
         table = field_table(section)
@@ -308,14 +471,43 @@ def _check_quantities(
             errors.append(
                 ParamsError(label, f"{where}.value", f"{kind}: {q.value:g} < minimum {lo:g}")
             )
-        if not pd.isna(hi) and q.value > hi:
+        if not pd.isna(hi) and q.value > hi and getattr(q, "proxy", "none") == "none":
             errors.append(
                 ParamsError(label, f"{where}.value", f"implausible: {q.value:g} > maximum {hi:g}")
             )
-    if section == "profile":
+    if section == "profile" and required:
         for name in table.index[table["required"].astype(bool)]:
             if name not in values:
                 errors.append(ParamsError(label, f"{prefix}.{name}", "required field is missing"))
+    return errors
+
+
+def _check_records(
+    label: str, published: list[Published], measures: list[Measure], actions: dict
+) -> list[ParamsError]:
+    """Check that published figures and measures name known actions and sensible years."""
+    errors = []
+    for key, items in (("published", published), ("measures", measures)):
+        for i, item in enumerate(items):
+            if item.action not in actions:
+                errors.append(
+                    ParamsError(
+                        label,
+                        f"{key}[{i}].action",
+                        f"unknown action id {item.action!r}; known: {', '.join(actions)}",
+                    )
+                )
+    for i, m in enumerate(measures):
+        if m.end_year is not None and m.end_year < m.start_year:
+            errors.append(ParamsError(label, f"measures[{i}].end_year", "is before start_year"))
+        e = m.effect
+        if e is not None and e.change is None and e.value is None:
+            errors.append(ParamsError(label, f"measures[{i}].effect", "needs change or value"))
+        if e is not None and e.value is not None and not e.unit:
+            errors.append(ParamsError(label, f"measures[{i}].effect.unit", "required with value"))
+    for i, f in enumerate(published):
+        if not math.isfinite(f.value):
+            errors.append(ParamsError(label, f"published[{i}].value", "must be a finite number"))
     return errors
 
 
@@ -392,6 +584,16 @@ def load_catalog(params_dir: str | os.PathLike | None = None) -> Catalog:
                         )
                     )
             actions[action.id] = action
+        for i, action in enumerate(parsed.actions):
+            for j, other in enumerate(action.reads):
+                if other not in actions:
+                    errors.append(
+                        ParamsError(
+                            _label(actions_file),
+                            f"actions[{i}].reads[{j}]",
+                            f"unknown action id {other!r}",
+                        )
+                    )
 
     cities: dict[str, City] = {}
     try:
@@ -423,7 +625,42 @@ def load_catalog(params_dir: str | os.PathLike | None = None) -> Catalog:
                 )
                 continue
             errors += _check_quantities(label, f"activity.{section}", section, values)
+        errors += _check_records(label, city.published, city.measures, actions)
         cities[city.id] = city
+
+    countries: dict[str, Country] = {}
+    country_dir = root / "countries"
+    for path in _read_folder(root, "countries") if country_dir.is_dir() else []:
+        country = parse(path, Country)
+        if country is None:
+            continue
+        label = _label(path)
+        if country.id != path.stem:
+            errors.append(
+                ParamsError(
+                    label, "id", f"{country.id!r} does not match the file name {path.stem!r}"
+                )
+            )
+        for other in countries.values():
+            if any(other.matches(n) for n in (country.id, country.name, *country.aliases)):
+                errors.append(ParamsError(label, "name", f"names the same country as {other.id!r}"))
+        for section, values in country.values.items():  # noqa: PD011 - not pandas
+            if section != "profile" and section not in actions:
+                errors.append(
+                    ParamsError(
+                        label,
+                        f"values.{section}",
+                        f"unknown section; known: profile, {', '.join(actions)}",
+                    )
+                )
+                continue
+            errors += _check_quantities(label, f"values.{section}", section, values, False)
+            if section == "profile" and "population" in values:
+                errors.append(
+                    ParamsError(label, "values.profile.population", "give it as population")
+                )
+        errors += _check_records(label, country.published, [], actions)
+        countries[country.id] = country
 
     pairs: dict[str, Pair] = {}
     for path in pair_paths:
@@ -482,15 +719,19 @@ def load_catalog(params_dir: str | os.PathLike | None = None) -> Catalog:
 
     if errors:
         raise ParamsErrors(errors)
-    return Catalog(root, actions, pairs, cities, files)
+    return Catalog(root, actions, pairs, cities, files, countries)
 
 
-def city_inputs(city: City, section: str) -> pd.DataFrame:
-    """Every declared input of a section for one city: its own value or the default.
+def city_inputs(city: City, section: str, country: Country | None = None) -> pd.DataFrame:
+    """Every declared input of a section for one city, each resolved at the first level found.
 
-    Where the city's params give no value the documented default from the field table
-    is used and flagged ``assumed``; defaults with ``scale = per_capita`` are multiplied
-    by the city's population.
+    The order: the city's own value (level ``city`` or ``region``, as its file records)
+    → the country's value (level ``country``: a national total with ``proxy:
+    population`` is multiplied by the city's share of the national population and
+    flagged ``derived``; an intensive value is used as it is) → the field table's
+    documented global default (level ``global``, flagged ``assumed``; ``scale =
+    per_capita`` defaults are multiplied by the city's population). A field with none of
+    these is ``missing``.
 
     Parameters
     ----------
@@ -498,19 +739,25 @@ def city_inputs(city: City, section: str) -> pd.DataFrame:
         The city.
     section : str
         ``profile`` or an action id.
+    country : Country, optional
+        The city's country (:meth:`Catalog.country_of`); None when no country file
+        describes it, so that only the city's own values and global defaults apply.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by field, with columns ``value``, ``unit``, ``year``, ``source``,
-        ``quality``, ``note``, ``description`` and ``own`` (True where the city's own
-        params supplied the value).
+        ``quality``, ``note``, ``level``, ``own`` (True where the city's own params
+        supplied the value) and ``description``.
     """
     table = field_table(section)
     own = city.profile if section == "profile" else city.activity.get(section, {})
+    national = country.values.get(section, {}) if country else {}  # noqa: PD011 - not pandas
     population = city.profile["population"].value
     rows = []
     for name, spec in table.iterrows():
+        if name in _PENDING_FIELDS:
+            continue
         if name in own:
             q = own[name]
             rows.append(
@@ -522,11 +769,13 @@ def city_inputs(city: City, section: str) -> pd.DataFrame:
                     source=q.source,
                     quality=q.quality,
                     note=q.note,
+                    level=q.level,
                     own=True,
                 )
             )
-            continue
-        if pd.isna(spec["default"]):
+        elif name in national:
+            rows.append(_from_country(name, national[name], country, population))
+        elif pd.isna(spec["default"]):
             rows.append(
                 dict(
                     field=name,
@@ -536,30 +785,69 @@ def city_inputs(city: City, section: str) -> pd.DataFrame:
                     source="",
                     quality="missing",
                     note="no value and no default",
+                    level="global",
                     own=False,
                 )
             )
-            continue
-        value = float(spec["default"])
-        note = spec["default_note"]
-        if spec["scale"] == "per_capita":
-            value *= population
-            note = f"{note} (per-capita default × population {population:,.0f})"
-        rows.append(
-            dict(
-                field=name,
-                value=value,
-                unit=spec["unit"],
-                year=None,
-                source=spec["default_source"],
-                quality="assumed",
-                note=note,
-                own=False,
+        else:
+            value = float(spec["default"])
+            note = spec["default_note"]
+            if spec["scale"] == "per_capita":
+                value *= population
+                note = f"{note} (per-capita default × population {population:,.0f})"
+            rows.append(
+                dict(
+                    field=name,
+                    value=value,
+                    unit=spec["unit"],
+                    year=None,
+                    source=spec["default_source"],
+                    quality="assumed",
+                    note=note,
+                    level="global",
+                    own=False,
+                )
             )
-        )
     out = pd.DataFrame(rows).set_index("field")
     out["description"] = table["description"]
     return out
+
+
+_PENDING_FIELDS = {
+    "industry_coal_gj",
+    "industry_oil_gj",
+    "power_coal_gj",
+    "power_gas_gj",
+    "power_oil_gj",
+    "residential_lpg_gj",
+    "meat_kg_per_capita_yr",
+    "restaurants_total",
+}
+
+
+def _from_country(name: str, q: CountryQuantity, country: Country, population: float) -> dict:
+    """One field's row from a national value, downscaled by its proxy."""
+    value, quality, note = q.value, q.quality, q.note
+    if q.proxy == "population":
+        share = population / country.population.value
+        value = q.value * share
+        quality = "derived"
+        scaled = (
+            f"{country.name} total {q.value:,.6g} {q.unit} × population share "
+            f"{population:,.0f} / {country.population.value:,.0f}"
+        )
+        note = f"{scaled}; {note}" if note else scaled
+    return dict(
+        field=name,
+        value=value,
+        unit=q.unit,
+        year=q.year,
+        source=q.source,
+        quality=quality,
+        note=note,
+        level="country",
+        own=False,
+    )
 
 
 _SAFE_ID = re.compile(SLUG_PATTERN)

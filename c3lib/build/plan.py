@@ -185,9 +185,7 @@ def plan(
     specs = []
     for p in pairs:
         params_hash = catalog.pair_hash(p)
-        pair = catalog.pairs[p]
-        files = ("actions.yaml", f"pairs/{p}.yaml")
-        files += (f"cities/{pair.mentor}.yaml", f"cities/{pair.learning}.yaml")
+        files = catalog.pair_files(p)
         for a in actions:
             nb_path = notebooks_dir / catalog.actions[a].notebook
             if not nb_path.is_file():
@@ -224,15 +222,14 @@ def plan(
 def params_files(spec: RunSpec) -> dict[str, str]:
     """The params files a run reads, by path relative to its params folder, with their text.
 
-    They are the files its cache key covers: the actions file, the pair's file and the
-    files of the pair's two cities.
+    They are the files its cache key covers (:meth:`c3lib.params.Catalog.pair_files`):
+    the actions file, the pair's file, the pair's two cities' files and their
+    countries' files.
     """
     root = Path(spec.params_dir)
     names = spec.params_files
-    if not names:  # a spec made by hand: find the pair's cities
-        import yaml
+    if not names:  # a spec made by hand: find the files the pair reads
+        from c3lib.params import load_catalog
 
-        pair = yaml.safe_load((root / "pairs" / f"{spec.pair}.yaml").read_text(encoding="utf-8"))
-        names = ("actions.yaml", f"pairs/{spec.pair}.yaml")
-        names += tuple(f"cities/{pair[role]}.yaml" for role in ("mentor", "learning"))
+        names = load_catalog(root).pair_files(spec.pair)
     return {name: (root / name).read_text(encoding="utf-8") for name in names}

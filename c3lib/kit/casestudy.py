@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from c3lib.exceptions import C3Error, ParamsError
-from c3lib.params import Action, Catalog, City, Pair, city_inputs, load_catalog
+from c3lib.params import Action, Catalog, City, Country, Pair, city_inputs, load_catalog
 from c3lib.reference import field_table
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "context_table",
     "steps_table",
     "inputs",
+    "input_records",
     "value",
     "assumptions",
     "sources",
@@ -60,6 +61,7 @@ _INPUT_COLUMNS = [
     "year",
     "source",
     "quality",
+    "level",
     "note",
     "own",
     "description",
@@ -93,6 +95,15 @@ class Case:
     @property
     def cities(self) -> dict[str, City]:
         return {"mentor": self.mentor, "learning": self.learning}
+
+    def country(self, role: str) -> Country | None:
+        """The country file of the city in ``role``, or None when none describes it."""
+        return self.catalog.country_of(self.cities[role])
+
+    @property
+    def sections(self) -> list[str]:
+        """The input sections the workbook reads: the profile, its own and any it borrows."""
+        return ["profile", self.action.id, *self.action.reads]
 
     @property
     def is_focus(self) -> bool:
@@ -182,27 +193,65 @@ def steps_table(case: Case) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def inputs(case: Case) -> pd.DataFrame:
-    """The action's declared inputs for both cities, in long form.
+def inputs(case: Case, section: str | None = None) -> pd.DataFrame:
+    """A section's declared inputs for both cities, in long form, each at its level.
+
+    Parameters
+    ----------
+    case : Case
+        The run.
+    section : str, optional
+        ``profile`` or an action id (default: the case's action).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``role``, ``city``, ``field``, ``value``, ``unit``, ``year``, ``source``,
-        ``quality``, ``note``, ``own``, ``description``; empty when the action declares
-        no inputs.
+        ``quality``, ``level``, ``note``, ``own``, ``description``; empty when the section
+        declares no inputs.
     """
+    section = section or case.action.id
     try:
-        field_table(case.action.id)
+        field_table(section)
     except KeyError:
         return pd.DataFrame(columns=_INPUT_COLUMNS)
     frames = []
     for role, city in case.cities.items():
-        df = city_inputs(city, case.action.id).reset_index()
+        df = city_inputs(city, section, _COUNTRY_LEVEL and case.country(role)).reset_index()
         df.insert(0, "city", city.id)
         df.insert(0, "role", role)
         frames.append(df)
     return pd.concat(frames, ignore_index=True)[_INPUT_COLUMNS]
+
+
+_COUNTRY_LEVEL = False
+
+
+def input_records(case: Case) -> list[dict]:
+    """Every input the workbook reads, for the record's ``inputs`` key.
+
+    One dict per city × section × field: ``city``, ``section``, ``field``, ``value``,
+    ``unit``, ``year``, ``level``, ``quality``, ``source``.
+    """
+    out = []
+    for section in case.sections:
+        df = inputs(case, section)
+        for r in df.itertuples():
+            v = float(r.value)
+            out.append(
+                {
+                    "city": r.city,
+                    "section": section,
+                    "field": r.field,
+                    "value": v if math.isfinite(v) else None,
+                    "unit": r.unit,
+                    "year": None if pd.isna(r.year) else int(r.year),
+                    "level": r.level,
+                    "quality": r.quality,
+                    "source": r.source,
+                }
+            )
+    return out
 
 
 def value(inputs: pd.DataFrame, role: str, field: str) -> float:
@@ -349,6 +398,7 @@ def record(
         "steps": steps_table(case).drop(columns="source").to_dict("records"),
         "metrics": _metric_records(metrics),
         "assumptions": rows,
+        "inputs": input_records(case),
         "sources": list(dict.fromkeys(list(sources) + list(case.action.sources))),
     }
 
