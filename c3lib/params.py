@@ -756,8 +756,6 @@ def city_inputs(city: City, section: str, country: Country | None = None) -> pd.
     population = city.profile["population"].value
     rows = []
     for name, spec in table.iterrows():
-        if name in _PENDING_FIELDS:
-            continue
         if name in own:
             q = own[name]
             rows.append(
@@ -811,18 +809,6 @@ def city_inputs(city: City, section: str, country: Country | None = None) -> pd.
     out = pd.DataFrame(rows).set_index("field")
     out["description"] = table["description"]
     return out
-
-
-_PENDING_FIELDS = {
-    "industry_coal_gj",
-    "industry_oil_gj",
-    "power_coal_gj",
-    "power_gas_gj",
-    "power_oil_gj",
-    "residential_lpg_gj",
-    "meat_kg_per_capita_yr",
-    "restaurants_total",
-}
 
 
 def _from_country(name: str, q: CountryQuantity, country: Country, population: float) -> dict:

@@ -133,11 +133,9 @@ def check_reference() -> list[str]:
     """Problems in the shipped reference data, one message each (empty when all is well).
 
     Every table needs a source and a quality flag on every row; every field table its
-    columns and a source for each default; and each topic module that declares
-    ``check_factors()`` is asked whether a factor its calculations need is missing.
+    columns and a source for each default (the topics' own checks of the factors their
+    calculations need are in :func:`c3lib.topics.checks.check_all`).
     """
-    import importlib
-
     problems = []
     for path in sorted(DATA_DIR.glob("*.csv")):
         try:
@@ -149,12 +147,4 @@ def check_reference() -> list[str]:
             field_table(path.stem)
         except ReferenceDataError as exc:
             problems.append(str(exc))
-    for topic in ("inventory", "ports", "cooking", "bikeshare", "urban", "transport"):
-        try:
-            module = importlib.import_module(f"c3lib.{topic}")
-        except ModuleNotFoundError:
-            continue
-        check = getattr(module, "check_factors", None)
-        if check is not None:
-            problems += [f"c3lib/{topic}: {msg}" for msg in check()]
     return problems

@@ -12,6 +12,7 @@ import pytest
 from c3lib.reference import field_table, reference_table
 from c3lib.topics import transport
 from c3lib.topics.bikeshare import model as bs
+from c3lib.topics.bikeshare import views as bs_views
 
 FIELDS = field_table("bike-sharing")
 TAIPEI = bs.ExistingSystem(stations=1338, bikes=16562, daily_trips=144000)
@@ -269,7 +270,7 @@ def test_heat_input_table_flags_sourced_and_assumed():
         },
         index=["trip_minutes", "trips_per_user_week", "mortality_rate_per_100k", "vsl"],
     )
-    t = bs.heat_input_table(city)
+    t = bs_views.heat_input_table(city)
     assert t.loc["relative_risk", "basis"] == "sourced"
     assert t.loc["risk_reduction_cap", "basis"] == "assumed"
     assert t.loc["vsl", "basis"] == "sourced"
@@ -298,10 +299,10 @@ def test_plot_functions_return_figures():
     van = transport.vehicle_factors(0.5).loc["van_diesel"]
     avoided = bs.avoided_emissions(1e7, shares, pkm, 2e5, van)
     figs = [
-        bs.plot_station_layouts({"a": bs.station_layout(10, 13)}),
-        bs.plot_sizing({"a": table, "b": table}, {"a": TAIPEI, "b": bs.ExistingSystem()}),
-        bs.plot_demand({"a": d}),
-        bs.plot_avoided_emissions({"a": avoided, "b": avoided}),
+        bs_views.plot_station_layouts({"a": bs.station_layout(10, 13)}),
+        bs_views.plot_sizing({"a": table, "b": table}, {"a": TAIPEI, "b": bs.ExistingSystem()}),
+        bs_views.plot_demand({"a": d}),
+        bs_views.plot_avoided_emissions({"a": avoided, "b": avoided}),
     ]
     for fig in figs:
         assert isinstance(fig, matplotlib.figure.Figure)
@@ -340,7 +341,7 @@ def test_assess_city_fleet_estimated_from_trips():
     a = bs.assess_city(city, 2_737_660, 2951.85, 0.494, bs.Plan())
     assert a.observed.fleet == pytest.approx(9375)
     assert a.observed.fleet_basis.startswith("estimated")
-    rows = bs.assumption_rows(bs.Plan(), {"kaohsiung": a})
+    rows = bs_views.assumption_rows(bs.Plan(), {"kaohsiung": a})
     assert any(r["input"] == "documented system fleet" and r["value"] == 9375 for r in rows)
 
 
@@ -358,10 +359,10 @@ def test_results_table_and_metrics():
         bs.Plan(),
     )
     kitakyushu = bs.assess_city(_city(), 935_084, 492.5, 0.453, bs.Plan())
-    table = bs.results_table({"Taipei": taipei, "Kitakyushu": kitakyushu})
+    table = bs_views.results_table({"Taipei": taipei, "Kitakyushu": kitakyushu})
     assert table.loc[("documented system", "annual trips"), "Taipei"] == pytest.approx(52_560_000)
     assert math.isnan(table.loc[("documented system", "annual trips"), "Kitakyushu"])
-    m = bs.metrics({"taipei": taipei, "kitakyushu": kitakyushu})
+    m = bs_views.metrics({"taipei": taipei, "kitakyushu": kitakyushu})
     assert m["metric"].str.fullmatch(r"[a-z][a-z0-9_]*").all()
     co2 = m[(m["metric"] == "avoided_emissions") & (m["pollutant"] == "CO2")]
     assert set(co2["scope"]) == {"planned", "documented"}
@@ -370,14 +371,14 @@ def test_results_table_and_metrics():
 
 def test_health_table_observed_nan_when_undocumented():
     a = bs.assess_city(_city(), 935_084, 492.5, 0.453, bs.Plan())
-    t = bs.health_table({"x": a}, "observed")
+    t = bs_views.health_table({"x": a}, "observed")
     assert t["x"].isna().all()
-    assert bs.health_table({"x": a}).loc["deaths avoided", "x"] > 0
+    assert bs_views.health_table({"x": a}).loc["deaths avoided", "x"] > 0
 
 
 def test_compare_side_by_side():
     t = bs.sizing_table(10, 10_000, 13, 20, 2.25)
-    out = bs.compare({"a": t, "b": t}, "plan", keep=("unit",))
+    out = bs_views.compare({"a": t, "b": t}, "plan", keep=("unit",))
     assert list(out.columns) == ["a", "b", "unit"]
     assert out.loc["stations", "b"] == pytest.approx(130)
 
@@ -385,7 +386,7 @@ def test_compare_side_by_side():
 def test_what_if_returns_chart_and_table():
     # 1,000 bikes × 4 × 365 = 1,460,000 trips; × 3.58 km = 5,226,800 bike-km;
     # car share 0.2 → 1,045,360 car pkm / 1.4 = 746,685.7 car-km
-    fig, table = bs.what_if(_city(), 0.5, 1000, 4.0, 0.2)
+    fig, table = bs_views.what_if(_city(), 0.5, 1000, 4.0, 0.2)
     assert table.loc["annual trips", "value"] == pytest.approx(1_460_000)
     assert table.loc["car-km avoided", "value"] == pytest.approx(746_685.7, rel=1e-6)
     assert isinstance(fig, matplotlib.figure.Figure)

@@ -9,6 +9,7 @@ import pytest
 from c3lib.exceptions import ReferenceDataError
 from c3lib.reference import reference_table
 from c3lib.topics.inventory import model as inv
+from c3lib.topics.inventory import views as inv_views
 
 matplotlib.use("Agg")
 
@@ -244,7 +245,7 @@ def test_check_factors_bad_uncertainty(monkeypatch):
 
 
 def test_assumption_rows_list_factors_and_gaps():
-    rows = pd.DataFrame(inv.assumption_rows(lines(), "x"))
+    rows = pd.DataFrame(inv_views.assumption_rows(lines(), "x"))
     assert "emission factors road-transport / car-gasoline" in set(rows["input"])
     assert "sector industry-power" in set(rows["input"])
     gap = rows.set_index("input").loc["emission factors open-burning", "value"]
@@ -259,7 +260,7 @@ def test_metrics_headline_totals():
             for p in inv.POLLUTANTS
         ]
     )
-    m = inv.metrics({"x": ln}, {"x": mc}, {"x": 10_000})
+    m = inv_views.metrics({"x": ln}, {"x": mc}, {"x": 10_000})
     heads = m[m["headline"]]
     assert set(heads["pollutant"]) == {"PM2.5", "NOx", "CO2"}
     assert set(heads["metric"]) == {"total_emissions", "per_capita_emissions"}
@@ -274,9 +275,9 @@ def test_plot_functions_return_figures():
     totals = {"A": inv.sector_totals(ln), "B": inv.sector_totals(ln)}
     per_cap = pd.DataFrame({"A": ln.groupby("pollutant")["emissions"].sum()})
     figs = [
-        inv.plot_sector_shares(totals),
-        inv.plot_per_capita(per_cap),
-        inv.plot_key_sources(inv.key_sources(ln, "PM2.5"), "t"),
+        inv_views.plot_sector_shares(totals),
+        inv_views.plot_per_capita(per_cap),
+        inv_views.plot_key_sources(inv.key_sources(ln, "PM2.5"), "t"),
     ]
     assert all(isinstance(f, plt.Figure) for f in figs)
     for f in figs:

@@ -10,6 +10,7 @@ import pytest
 from c3lib.reference import field_table, reference_table
 from c3lib.topics.transport import MODES
 from c3lib.topics.urban import model as urban
+from c3lib.topics.urban import views as urban_views
 
 FIELDS = field_table("low-emission-development")
 ONLY_CAR = {"car": 1, "taxi": 0, "motorcycle": 0, "public_transport": 0, "bicycle": 0, "walk": 0}
@@ -266,9 +267,9 @@ def test_plot_functions_return_figures():
     w = urban.wedges(c, lev, 2025, 2030)
     base = urban.asif(c)
     figs = [
-        urban.plot_baseline({"a": base, "b": base}),
-        urban.plot_trajectories({"a": traj, "b": traj}),
-        urban.plot_wedges({"a": (traj, w), "b": (traj, w)}, "PM2.5"),
+        urban_views.plot_baseline({"a": base, "b": base}),
+        urban_views.plot_trajectories({"a": traj, "b": traj}),
+        urban_views.plot_wedges({"a": (traj, w), "b": (traj, w)}, "PM2.5"),
     ]
     for fig in figs:
         assert isinstance(fig, matplotlib.figure.Figure)
@@ -300,32 +301,32 @@ def test_results_table_and_metrics():
     chk = urban.target_check(traj, 2030, 0.3)
     w = urban.wedges(c, lev, 2025, 2030)
     base = urban.asif(c)
-    t = urban.results_table({"x": base}, {"x": chk}, {"x": w}, 2030)
+    t = urban_views.results_table({"x": base}, {"x": chk}, {"x": w}, 2030)
     assert t.loc[("CO2", "base year"), "x"] == pytest.approx(base["CO2"].sum())
     wedge_sum = sum(t.loc[("CO2", f"wedge: {g}"), "x"] for g in urban.LEVER_GROUPS)
     assert wedge_sum == pytest.approx(chk.loc["CO2", "BAU"] - chk.loc["CO2", "Combined"])
-    m = urban.metrics({"x": base}, {"x": chk}, {"x": w}, 2030)
+    m = urban_views.metrics({"x": base}, {"x": chk}, {"x": w}, 2030)
     assert m["metric"].str.fullmatch(r"[a-z][a-z0-9_]*").all()
     assert set(m["pollutant"]) == {"PM2.5", "NOx", "CO2"}
     assert set(m.loc[m["metric"] == "lever_reduction", "scope"]) == set(urban.LEVER_GROUPS)
 
 
 def test_lever_table_normalises_shift_weights():
-    t = urban.lever_table(urban.Levers(shift_to={"bus": 2.0, "rail": 2.0})).set_index("lever")
+    t = urban_views.lever_table(urban.Levers(shift_to={"bus": 2.0, "rail": 2.0})).set_index("lever")
     assert t.loc["shift_to_bus", "value"] == pytest.approx(0.5)
     assert t.loc["shift_to_walk", "value"] == 0
 
 
 def test_what_if_returns_chart_and_table():
     c = urban.city_transport(_inputs(), 1_000_000, 0.5)
-    fig, table = urban.what_if(c, urban.Levers(), 2025, 2030, 0.2, 0.3, 0.5, 0.5)
+    fig, table = urban_views.what_if(c, urban.Levers(), 2025, 2030, 0.2, 0.3, 0.5, 0.5)
     assert (table["reduction (fraction)"] > 0).all()
     assert isinstance(fig, matplotlib.figure.Figure)
     plt.close(fig)
 
 
 def test_assumption_rows_name_the_lez_transfer():
-    rows = urban.assumption_rows(urban.Levers(lez_vkm_share=0.1), 2025, 2035)
+    rows = urban_views.assumption_rows(urban.Levers(lez_vkm_share=0.1), 2025, 2035)
     lez = next(r for r in rows if r["input"] == "LEZ effect on in-zone PM2.5 exhaust")
     assert lez["value"] == pytest.approx(0.13)
     assert "concentration" in lez["basis"] and "proxy" in lez["basis"]

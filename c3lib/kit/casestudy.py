@@ -29,6 +29,7 @@ __all__ = [
     "Case",
     "load_case",
     "context_table",
+    "profiles",
     "steps_table",
     "inputs",
     "input_records",
@@ -145,32 +146,44 @@ def _esc(value: Any) -> str:
 
 
 def context_table(case: Case) -> pd.DataFrame:
-    """Profile of both cities side by side: value, unit and quality flag per row.
+    """Profile of both cities side by side: value, unit, quality and level per row.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by indicator; columns ``<role>`` (formatted value with unit) and
-        ``<role> quality`` for each role, plus population density derived from
-        population and area.
+        Indexed by indicator; columns ``<role>`` (formatted value with unit and year) and
+        ``<role> quality`` (quality flag and level) for each role, plus population density
+        derived from population and area.
     """
     rows: dict[str, dict[str, str]] = {}
-    for role, city in case.cities.items():
-        prof = city.profile
+    for role in case.cities:
+        prof = inputs(case, "profile")
+        prof = prof[prof["role"] == role].set_index("field")
         for key, label in _PROFILE_ROWS.items():
-            q = prof.get(key)
+            r = prof.loc[key] if key in prof.index else None
+            known = r is not None and not pd.isna(r["value"])
             cell = (
-                f"{format_number(q.value)} {q.unit}" + (f" ({q.year})" if q.year else "")
-                if q
+                f"{format_number(r['value'])} {r['unit']}"
+                + (f" ({int(r['year'])})" if not pd.isna(r["year"]) else "")
+                if known
                 else "—"
             )
             rows.setdefault(label, {})[role] = cell
-            rows[label][f"{role} quality"] = q.quality if q else "missing"
-        density = prof["population"].value / prof["area_km2"].value
+            rows[label][f"{role} quality"] = f"{r['quality']}, {r['level']}" if known else "missing"
+        density = prof.loc["population", "value"] / prof.loc["area_km2", "value"]
         rows.setdefault("Population density", {})[role] = f"{density:,.0f} persons/km2"
-        rows["Population density"][f"{role} quality"] = "derived"
+        rows["Population density"][f"{role} quality"] = "derived, city"
     cols = ["mentor", "mentor quality", "learning", "learning quality"]
     return pd.DataFrame.from_dict(rows, orient="index")[cols]
+
+
+def profiles(case: Case) -> dict[str, dict[str, float]]:
+    """Both cities' profile values, each resolved at its level, keyed by role then field."""
+    df = inputs(case, "profile")
+    return {
+        role: df[(df["role"] == role) & df["value"].notna()].set_index("field")["value"].to_dict()
+        for role in case.cities
+    }
 
 
 def steps_table(case: Case) -> pd.DataFrame:
@@ -217,14 +230,11 @@ def inputs(case: Case, section: str | None = None) -> pd.DataFrame:
         return pd.DataFrame(columns=_INPUT_COLUMNS)
     frames = []
     for role, city in case.cities.items():
-        df = city_inputs(city, section, _COUNTRY_LEVEL and case.country(role)).reset_index()
+        df = city_inputs(city, section, case.country(role)).reset_index()
         df.insert(0, "city", city.id)
         df.insert(0, "role", role)
         frames.append(df)
     return pd.concat(frames, ignore_index=True)[_INPUT_COLUMNS]
-
-
-_COUNTRY_LEVEL = False
 
 
 def input_records(case: Case) -> list[dict]:

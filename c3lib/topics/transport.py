@@ -266,6 +266,11 @@ def bus_vehicle(euro_stage: float) -> str:
     ----------
     euro_stage : float
         Euro emission stage of the diesel bus fleet, 0 (pre-Euro) to 6. [-]
+
+    Returns
+    -------
+    str
+        A vehicle of :data:`VEHICLES` (``bus_conventional``, ``bus_euro3`` … ``bus_euro6``).
     """
     stage = int(round(euro_stage))
     if stage not in BUS_BY_EURO_STAGE:

@@ -123,7 +123,18 @@ def lognormal_multipliers(
 
 
 def split_inputs(inputs: str | float | None) -> list[str]:
-    """The input fields a line depends on, from its ``;``-separated ``inputs`` text."""
+    """The input fields a line depends on, from its ``;``-separated ``inputs`` text.
+
+    Parameters
+    ----------
+    inputs : str or None
+        A line's ``inputs`` (NaN or None for a line without inputs).
+
+    Returns
+    -------
+    list of str
+        Field names, blanks dropped.
+    """
     if not isinstance(inputs, str):
         return []
     return [f.strip() for f in inputs.split(";") if f.strip()]

@@ -1,1 +1,1 @@
-"""Public bike-sharing: the model (``model``) and its presentation."""
+"""Public bike-sharing: the model (``model``) and its presentation (``views``)."""

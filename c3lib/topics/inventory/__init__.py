@@ -1,1 +1,1 @@
-"""Developing an emissions inventory: the model (``model``) and its presentation."""
+"""Developing an emissions inventory: the model (``model``) and its presentation (``views``)."""

@@ -5,9 +5,12 @@ residential fuel use, industrial and power fuel combustion, open burning, constr
 dust; the ports-and-shipping and commercial-cooking lines come from
 :mod:`c3lib.topics.ports.model` and :mod:`c3lib.topics.cooking.model` as finished lines.
 Every line keeps the factor's source, quality flag and uncertainty (rating or ±% range),
-so a case study shows what is sourced and what is assumed. A factor the reference could not give is a declared data gap in
-``emission_factors.csv`` (blank ``ef``): it yields no line, and :func:`completeness`,
-:func:`qa_checks` and :func:`assumption_rows` report it instead of a made-up number.
+so a case study shows what is sourced and what is assumed. A factor the reference could
+not give is a declared data gap in ``emission_factors.csv`` (blank ``ef``): it yields no
+line, and :func:`completeness`, :func:`qa_checks` and
+:func:`c3lib.topics.inventory.views.assumption_rows` report it instead of a made-up
+number. Figures, assumption records and the run record's metrics are in
+:mod:`c3lib.topics.inventory.views`.
 
 References
 ----------
@@ -51,11 +54,6 @@ __all__ = [
     "check_factors",
     "module_lines",
     "city_lines",
-    "assumption_rows",
-    "metrics",
-    "plot_sector_shares",
-    "plot_per_capita",
-    "plot_key_sources",
 ]
 
 SECTORS = (
@@ -90,7 +88,6 @@ _FIELD_SOURCES = {
 _APPLICABLE = {"road-dust": ("PM2.5", "PM10"), "construction-dust": ("PM2.5", "PM10")}
 #: sectors whose lines come finished from another module (:func:`module_lines`)
 _EXTERNAL = ("ports-shipping", "commercial-cooking")
-_HEADLINE = ("PM2.5", "NOx", "CO2")
 #: cross-check fields (the city's own PM2.5 shares) → the inventory sector they match
 SHARE_FIELDS = {
     "pm25_share_vehicles": "road-transport",
@@ -115,7 +112,15 @@ LINE_COLUMNS = [
 
 
 def emission_factors() -> pd.DataFrame:
-    """The emission-factor table (``c3lib/data/emission_factors.csv``). [g per activity unit]"""
+    """The emission-factor table (``c3lib/data/emission_factors.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sector, subsector and pollutant: ``ef`` [g per activity unit] in
+        ``ef_unit``, ``activity_unit``, ``uncertainty``, ``source``, ``quality``; a blank
+        ``ef`` is a declared data gap.
+    """
     return reference_table("emission_factors")
 
 
@@ -125,6 +130,18 @@ def _is_gap(ef) -> bool:
 
 def factor(factors: pd.DataFrame, sector: str, subsector: str, pollutant: str) -> pd.Series:
     """One factor row (``ef`` in ``ef_unit``, g per activity unit).
+
+    Parameters
+    ----------
+    factors : pandas.DataFrame
+        From :func:`emission_factors`.
+    sector, subsector, pollutant : str
+        The line the factor is for.
+
+    Returns
+    -------
+    pandas.Series
+        The table row; ``ef`` [g per activity unit].
 
     Raises
     ------
@@ -176,7 +193,18 @@ def vehicle_activity(values: Mapping[str, float]) -> pd.DataFrame:
 
 
 def vehicle_km(values: Mapping[str, float]) -> float:
-    """Total vehicle-km travelled by the fleet. [km/yr]"""
+    """Total vehicle-km travelled by the fleet.
+
+    Parameters
+    ----------
+    values : mapping
+        Inputs by field name, as for :func:`vehicle_activity`.
+
+    Returns
+    -------
+    float
+        [km/yr]
+    """
     return float(vehicle_activity(values)["vkt"].sum())
 
 
@@ -221,11 +249,19 @@ def road_dust_factor(
 def activity(values: Mapping[str, float]) -> pd.DataFrame:
     """Activity by sector and subsector in the unit its factors use.
 
+    Parameters
+    ----------
+    values : mapping
+        The city's emissions-inventory inputs by field (fleet [vehicles], distance
+        [km/yr], fuel use [kg/km], fuel burned [GJ/yr], straw burned [t/yr],
+        construction [acre-month/yr]).
+
     Returns
     -------
     pandas.DataFrame
-        Columns ``sector``, ``subsector``, ``activity``, ``activity_unit`` and ``inputs``
-        (the ``;``-separated input fields the activity depends on).
+        Columns ``sector``, ``subsector``, ``activity`` [activity unit per yr],
+        ``activity_unit`` and ``inputs`` (the ``;``-separated input fields the activity
+        depends on).
     """
     rows = []
     veh = vehicle_activity(values)
@@ -356,6 +392,12 @@ def external_lines(
         or ``±N%``).
     rename : mapping, optional
         Pollutant names to map onto the shared vocabulary (e.g. ``{"VOC": "NMVOC"}``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`LINE_COLUMNS`, one line per pollutant of :data:`POLLUTANTS`;
+        ``emissions`` [t/yr], no activity or factor.
     """
     rename = dict(rename or {})
     rows = [
@@ -381,7 +423,19 @@ def external_lines(
 
 
 def sector_totals(lines: pd.DataFrame) -> pd.DataFrame:
-    """Emissions by sector (rows) and pollutant (columns). [t/yr]"""
+    """Emissions by sector (rows) and pollutant (columns).
+
+    Parameters
+    ----------
+    lines : pandas.DataFrame
+        From :func:`city_lines`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index the sectors present (in :data:`SECTORS` order), columns the pollutants
+        present. [t/yr]
+    """
     table = lines.pivot_table(
         index="sector", columns="pollutant", values="emissions", aggfunc="sum", fill_value=0.0
     )
@@ -393,12 +447,34 @@ def sector_totals(lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def per_capita(totals: pd.Series, population: float) -> pd.Series:
-    """Emissions per resident. [kg/yr per capita] (from totals in [t/yr])"""
+    """Emissions per resident.
+
+    Parameters
+    ----------
+    totals : pandas.Series or float
+        Emissions. [t/yr]
+    population : float
+        Residents. [persons]
+
+    Returns
+    -------
+    pandas.Series or float
+        [kg/yr per capita]
+    """
     return totals * 1000.0 / population
 
 
 def key_sources(lines: pd.DataFrame, pollutant: str, n: int = 8) -> pd.DataFrame:
     """The largest lines for one pollutant, with their share of the total.
+
+    Parameters
+    ----------
+    lines : pandas.DataFrame
+        From :func:`city_lines`.
+    pollutant : str
+        One of :data:`POLLUTANTS`.
+    n : int, optional
+        Number of sources kept. [-]
 
     Returns
     -------
@@ -545,6 +621,11 @@ def reported_shares(values: Mapping[str, float]) -> dict[str, float]:
     values : mapping
         The city's emissions-inventory inputs by field; blank shares are left out.
         [fraction]
+
+    Returns
+    -------
+    dict
+        Inventory sector → the city's own share of PM2.5. [fraction]
     """
     out = {}
     for field, sector in SHARE_FIELDS.items():
@@ -555,7 +636,20 @@ def reported_shares(values: Mapping[str, float]) -> dict[str, float]:
 
 
 def sector_shares(lines: pd.DataFrame, pollutant: str) -> pd.Series:
-    """Each sector's share of one pollutant's total. [fraction]"""
+    """Each sector's share of one pollutant's total.
+
+    Parameters
+    ----------
+    lines : pandas.DataFrame
+        From :func:`city_lines`.
+    pollutant : str
+        One of :data:`POLLUTANTS`.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by sector (NaN when the total is 0). [fraction]
+    """
     sub = lines[lines["pollutant"] == pollutant].groupby("sector")["emissions"].sum()
     total = sub.sum()
     return sub / total if total > 0 else sub * np.nan
@@ -567,6 +661,11 @@ def check_factors() -> list[str]:
     Every declared activity (vehicle class, fuel, burning, construction) needs a row in
     ``emission_factors.csv`` for every pollutant that applies: a factor with its unit
     and uncertainty, or a declared data gap (blank ``ef``); road dust needs its AP-42 k.
+
+    Returns
+    -------
+    list of str
+        One message per problem, naming the file, the row and what was expected.
     """
     from c3lib.topics.uncertainty import half_width
 
@@ -610,74 +709,6 @@ def check_factors() -> list[str]:
     return problems
 
 
-def plot_sector_shares(totals: Mapping[str, pd.DataFrame]):
-    """Stacked bars: each sector's share of each pollutant, one panel per city.
-
-    Parameters
-    ----------
-    totals : mapping of str to pandas.DataFrame
-        City label → :func:`sector_totals`. [t/yr]
-    """
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(
-        1, len(totals), figsize=(5.5 * len(totals), 3.8), sharey=True, squeeze=False
-    )
-    cmap = plt.get_cmap("tab10")
-    for ax, (label, table) in zip(axes[0], totals.items(), strict=True):
-        shares = table / table.sum().replace(0, np.nan)
-        bottom = np.zeros(len(shares.columns))
-        for i, sector in enumerate(SECTORS):
-            if sector in shares.index:
-                vals = shares.loc[sector].fillna(0).to_numpy()
-                ax.bar(shares.columns, vals, bottom=bottom, label=sector, color=cmap(i))
-                bottom += vals
-        ax.set_title(label)
-        ax.set_ylabel("share of city total")
-        ax.tick_params(axis="x", rotation=45)
-    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
-    fig.tight_layout()
-    return fig
-
-
-def plot_per_capita(per_cap: pd.DataFrame):
-    """Grouped bars of per-capita emissions by pollutant, one bar per city.
-
-    Parameters
-    ----------
-    per_cap : pandas.DataFrame
-        Index pollutant, one column per city. [kg/yr per capita]
-    """
-    import matplotlib.pyplot as plt
-
-    air = per_cap.drop(index="CO2", errors="ignore")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), gridspec_kw={"width_ratios": [len(air), 1.5]})
-    air.plot.bar(ax=axes[0], rot=0)
-    axes[0].set_ylabel("kg per resident per year")
-    axes[0].set_title("Air pollutants")
-    if "CO2" in per_cap.index:
-        per_cap.loc[["CO2"]].plot.bar(ax=axes[1], rot=0, legend=False)
-        axes[1].set_title("CO2")
-    fig.tight_layout()
-    return fig
-
-
-def plot_key_sources(ranking: pd.DataFrame, title: str):
-    """Horizontal bars of the largest sources with their share. [t/yr]"""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(ranking), 1) + 1))
-    ax.barh(ranking["source_category"][::-1], ranking["emissions"][::-1], color="#4c72b0")
-    for y, (v, s) in enumerate(
-        zip(ranking["emissions"][::-1], ranking["share"][::-1], strict=True)
-    ):
-        ax.text(v, y, f" {s:.0%}", va="center", fontsize=8)
-    ax.set_xlabel("t/yr")
-    ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
 def module_lines(
     port_inputs: pd.DataFrame, cooking_inputs: pd.DataFrame, role: str, city, rsz_nm: float = 20.0
 ) -> pd.DataFrame:
@@ -698,6 +729,11 @@ def module_lines(
         The city in that role.
     rsz_nm : float
         Reduced-speed-zone length used by the port model. [nm]
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`LINE_COLUMNS` lines from :func:`external_lines`; ``emissions`` [t/yr].
     """
     from c3lib.topics.cooking import model as cooking
     from c3lib.topics.ports import model as ports
@@ -746,130 +782,14 @@ def city_lines(
         Multiplier on vehicle-km (an Avoid/Shift what-if). [-]
     controls : mapping, optional
         Control efficiency by sector (e.g. ``{"road-dust": 0.5}``). [fraction]
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`LINE_COLUMNS`, the calculated lines then ``extra``; ``emissions`` [t/yr].
     """
     v = dict(values)
     for _, km, _ in VEHICLE_CLASSES.values():
         v[km] = v[km] * road_scale
     lines = calculate(activity(v), emission_factors(), v, controls=controls)
     return pd.concat([lines, extra], ignore_index=True) if extra is not None else lines
-
-
-def assumption_rows(
-    lines: pd.DataFrame, city: str, factors: pd.DataFrame | None = None
-) -> list[dict]:
-    """Assumed factors used, factor gaps and sectors not estimated, for the assumptions table.
-
-    Parameters
-    ----------
-    lines : pandas.DataFrame
-        From :func:`city_lines`.
-    city : str
-        City id the rows belong to.
-    factors : pandas.DataFrame, optional
-        From :func:`emission_factors`.
-    """
-    rows = []
-    used = lines[(lines["quality"] == "assumed") & (lines["emissions"] > 0)]
-    for (sector, sub), g in used.groupby(["sector", "subsector"]):
-        rows.append(
-            {
-                "city": city,
-                "input": f"emission factors {sector} / {sub}",
-                "value": ", ".join(sorted(g["pollutant"])),
-                "unit": "g per " + str(g["activity_unit"].iloc[0]),
-                "basis": "unsourced estimate: check against the EMEP/EEA Guidebook",
-                "source": g["source"].iloc[0],
-            }
-        )
-    status = completeness(lines, factors)
-    for sector in SECTORS:
-        row = status.loc[sector]
-        if not (row == "estimated").any():
-            rows.append(
-                {
-                    "city": city,
-                    "input": f"sector {sector}",
-                    "value": "not estimated",
-                    "unit": "",
-                    "basis": "data gap: collect activity data",
-                    "source": "",
-                }
-            )
-            continue
-        gaps = [p for p in POLLUTANTS if row[p] == "data gap: no factor"]
-        if gaps:
-            rows.append(
-                {
-                    "city": city,
-                    "input": f"emission factors {sector}",
-                    "value": "no factor for " + ", ".join(gaps),
-                    "unit": "",
-                    "basis": "data gap: find a sourced factor (emission_factors.csv notes)",
-                    "source": "",
-                }
-            )
-    return rows
-
-
-def metrics(
-    lines: Mapping[str, pd.DataFrame],
-    intervals: Mapping[str, pd.DataFrame],
-    population: Mapping[str, float],
-) -> pd.DataFrame:
-    """Metrics for the run record: totals with 95 % intervals, per capita, sector totals.
-
-    Parameters
-    ----------
-    lines, intervals, population : mapping by city id
-        :func:`city_lines`, :func:`c3lib.topics.uncertainty.simulate` and residents [persons].
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``city``, ``metric``, ``value``, ``unit``, ``pollutant``, ``scope``,
-        ``headline``.
-    """
-    rows = []
-
-    def add(city, metric, value, unit, pollutant, scope, headline=False):
-        rows.append(
-            dict(
-                city=city,
-                metric=metric,
-                value=float(value),
-                unit=unit,
-                pollutant=pollutant,
-                scope=scope,
-                headline=headline,
-            )
-        )
-
-    for city, ln in lines.items():
-        mc = intervals[city].set_index(["pollutant", "sector"])
-        totals = ln.groupby("pollutant")["emissions"].sum()
-        for pol in POLLUTANTS:
-            if pol not in totals.index:
-                continue
-            add(city, "total_emissions", totals[pol], "t/yr", pol, "total", pol in _HEADLINE)
-            add(city, "total_emissions_low_95", mc.loc[(pol, "total"), "low"], "t/yr", pol, "total")
-            add(
-                city,
-                "total_emissions_high_95",
-                mc.loc[(pol, "total"), "high"],
-                "t/yr",
-                pol,
-                "total",
-            )
-            add(
-                city,
-                "per_capita_emissions",
-                per_capita(totals[pol], population[city]),
-                "kg/yr per capita",
-                pol,
-                "total",
-                pol == "PM2.5",
-            )
-        pm = ln[ln["pollutant"] == "PM2.5"].groupby("sector")["emissions"].sum()
-        for sector, v in pm.items():
-            add(city, "sector_emissions", v, "t/yr", "PM2.5", sector)
-    return pd.DataFrame(rows)

@@ -1,1 +1,1 @@
-"""Low-emission urban development: the model (``model``) and its presentation."""
+"""Low-emission urban development: the model (``model``) and its presentation (``views``)."""
