@@ -1,4 +1,4 @@
-"""Tests for c3lib.cooking against hand-worked examples (numbers written out in comments).
+"""Tests for c3lib.topics.cooking against hand-worked examples (numbers in comments).
 
 Constants used below:
   1 lb = 0.45359237 kg; 1 short ton = 2,000 lb = 907.18474 kg; 52.142857 weeks a year.
@@ -27,6 +27,7 @@ import pytest
 from c3lib.exceptions import C3Error
 from c3lib.reference import field_table, reference_table
 from c3lib.topics.cooking import model as ck
+from c3lib.topics.cooking import views as cooking_views
 
 matplotlib.use("Agg")
 
@@ -214,13 +215,13 @@ def test_inventory_steak_bbq_underfired_pm25():
     assert sub["emissions"].sum() == pytest.approx(89.976 * UNDERFIRED_PM25_T, rel=1e-9)
     assert sub["emissions"].sum() == pytest.approx(37.0054, rel=1e-5)
     assert inv[inv["device"] == "chain_driven"]["emissions"].sum() == 0.0
-    table = ck.by_device_food(inv)
+    table = cooking_views.by_device_food(inv)
     assert table["total"].sum() == pytest.approx(ck.totals(inv)["PM2.5"])
 
 
 def test_by_device_total_row_matches_totals():
     inv = ck.inventory(pd.Series({"fast_food": 10.0, "family": 5.0}))
-    table = ck.by_device(inv)
+    table = cooking_views.by_device(inv)
     assert list(table.columns) == list(ck.POLLUTANTS)
     assert table.loc["total"].to_numpy() == pytest.approx(ck.totals(inv).to_numpy())
     assert table.loc["deep-fat fryer", "PM2.5"] == 0.0
@@ -468,21 +469,23 @@ def test_metrics_names_snake_case_with_headlines():
         "taipei": ck.assess_city(city_frame(500, 300, 50, stalls=100), "Taiwan", st),
         "san-jose": ck.assess_city(city_frame(800, 400, 80), "United States", st),
     }
-    m = ck.metrics(assessments, st)
+    m = cooking_views.metrics(assessments, st)
     assert m["metric"].map(lambda s: bool(re.fullmatch(r"[a-z][a-z0-9_]*", s))).all()
     assert {"cooking_emissions", "control_reduction", "cost_per_tonne", "rule_reduction"} <= set(
         m["metric"]
     )
     assert 3 <= m["headline"].sum() <= 8
     assert "street_grilling_emissions" not in set(m[m["city"] == "san-jose"]["metric"])
-    table = ck.results_table(assessments, st)
+    table = cooking_views.results_table(assessments, st)
     assert "unit" in table.columns
 
 
 def test_what_if_returns_figure_and_table():
     import matplotlib.pyplot as plt
 
-    fig, table = ck.what_if(city_frame(500, 300, 50), ck.Settings(), 400.0, 0.8, "hepa_filter")
+    fig, table = cooking_views.what_if(
+        city_frame(500, 300, 50), ck.Settings(), 400.0, 0.8, "hepa_filter"
+    )
     assert table.loc["PM2.5 reduction", "value"] > 0
     plt.close(fig)
 
@@ -492,10 +495,12 @@ def test_plots_return_figures():
 
     a = ck.assess_city(city_frame(500, 300, 50, stalls=100), "Taiwan", ck.Settings())
     figs = [
-        ck.plot_emissions({"A": a.inventory, "B": a.inventory}),
-        ck.plot_control_costs(a.controls),
-        ck.plot_threshold_curve({"A": a.curve}, {"875 lb/week": 875.0}),
-        ck.plot_street_sensitivity({"A": ck.street_sensitivity(a.totals["PM2.5"], a.street)}),
+        cooking_views.plot_emissions({"A": a.inventory, "B": a.inventory}),
+        cooking_views.plot_control_costs(a.controls),
+        cooking_views.plot_threshold_curve({"A": a.curve}, {"875 lb/week": 875.0}),
+        cooking_views.plot_street_sensitivity(
+            {"A": ck.street_sensitivity(a.totals["PM2.5"], a.street)}
+        ),
     ]
     for fig in figs:
         assert isinstance(fig, matplotlib.figure.Figure)
@@ -513,7 +518,9 @@ def test_check_factors_missing_profile_row(monkeypatch):
 
 
 def test_assumption_rows_list_unsourced_controls():
-    rows = ck.assumption_rows(ck.Settings(), {"taipei": "Taiwan", "san-jose": "United States"})
+    rows = cooking_views.assumption_rows(
+        ck.Settings(), {"taipei": "Taiwan", "san-jose": "United States"}
+    )
     inputs = [r["input"] for r in rows]
     assert any("catalytic_oxidiser" in i for i in inputs)
     assert any(r["city"] == "san-jose" and "street" in r["input"] for r in rows)

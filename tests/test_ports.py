@@ -1,4 +1,4 @@
-"""Tests for c3lib.ports against hand-worked examples (numbers written out in comments)."""
+"""Tests for c3lib.topics.ports against hand-worked examples (numbers in comments)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from c3lib.exceptions import C3Error, ReferenceDataError
 from c3lib.reference import field_table
 from c3lib.topics.ports import model as ports
+from c3lib.topics.ports import views as port_views
 
 matplotlib.use("Agg")
 
@@ -443,9 +444,9 @@ def test_port_from_inputs_rejects_tier_shares_above_one():
 
 def test_emissions_table_totals():
     em = ports.port_emissions(make_port(teu=1e6))
-    by_mode = ports.emissions_table(em)
+    by_mode = port_views.emissions_table(em)
     assert by_mode.loc["total", "NOx"] == pytest.approx(_pick(em, pollutant="NOx"))
-    by_class = ports.emissions_table(em, ("ship_class", "mode"))
+    by_class = port_views.emissions_table(em, ("ship_class", "mode"))
     assert by_class.loc[("total", ""), "CO2"] == pytest.approx(_pick(em, pollutant="CO2"))
 
 
@@ -457,7 +458,7 @@ def test_port_metrics_names_and_no_port_city():
         "mentor": ports.measure_reductions(port, LEVERS),
         "learning": ports.measure_reductions(inland, LEVERS),
     }
-    m = ports.port_metrics({"mentor": port, "learning": inland}, em, red)
+    m = port_views.port_metrics({"mentor": port, "learning": inland}, em, red)
     assert m["metric"].str.fullmatch(r"[a-z][a-z0-9_]*").all()
     assert np.isfinite(m["value"]).all()
     inland_rows = m[m["city"] == "inland"]
@@ -469,11 +470,11 @@ def test_headline_and_status_tables():
     port = make_port(teu=1e6)
     inland = make_port(status="no-seaport", calls=())
     ps = {"mentor": port, "learning": inland}
-    status = ports.status_table(ps)
+    status = port_views.status_table(ps)
     assert status.loc["learning", "status"] == "no seaport in the city"
     em = {r: ports.port_emissions(p) for r, p in ps.items()}
     red = {r: ports.measure_reductions(p, LEVERS) for r, p in ps.items()}
-    head = ports.headline_table(em, red, {"mentor": "A", "learning": "B"})
+    head = port_views.headline_table(em, red, {"mentor": "A", "learning": "B"})
     assert head.loc["NOx", "A: port total [t/yr]"] > 0
     assert head["B: port total [t/yr]"].isna().all()
 
@@ -484,12 +485,14 @@ def test_plots_return_figures_even_without_ports():
     port = make_port(teu=1e6)
     inland = make_port(status="no-seaport", calls=())
     figs = [
-        ports.plot_inventory({"A": ports.port_emissions(port), "B": ports.port_emissions(inland)}),
-        ports.plot_inventory({"B": ports.port_emissions(inland)}),
-        ports.plot_reductions({"A": ports.measure_reductions(port, LEVERS)}),
-        ports.plot_reductions({"B": ports.measure_reductions(inland, LEVERS)}),
+        port_views.plot_inventory(
+            {"A": ports.port_emissions(port), "B": ports.port_emissions(inland)}
+        ),
+        port_views.plot_inventory({"B": ports.port_emissions(inland)}),
+        port_views.plot_reductions({"A": ports.measure_reductions(port, LEVERS)}),
+        port_views.plot_reductions({"B": ports.measure_reductions(inland, LEVERS)}),
     ]
-    fig, table = ports.lever_view({"A": port, "B": inland}, LEVERS)
+    fig, table = port_views.lever_view({"A": port, "B": inland}, LEVERS)
     figs.append(fig)
     assert list(table.index.get_level_values("measure").unique()) == [
         "Vessel speed reduction",
@@ -504,22 +507,22 @@ def test_status_text_and_tables_for_a_pair_without_ports():
     a = make_port(name="A", status="no-seaport", calls=(), has_seaport=0.0)
     b = make_port(name="B", status="no-data", calls=(), has_seaport=1.0)
     ps = {"mentor": a, "learning": b}
-    text = ports.status_text(ps)
+    text = port_views.status_text(ps)
     assert "A** (mentor): has no seaport, so it has no port inventory." in text
     assert "no throughput or call figure" in text and "Neither city" in text
-    assert ports.calls_table(ps)["calls/yr"].isna().all()
+    assert port_views.calls_table(ps)["calls/yr"].isna().all()
     em = {"A": ports.port_emissions(a), "B": ports.port_emissions(b)}
-    assert ports.share_table(em).isna().all().all()
+    assert port_views.share_table(em).isna().all().all()
     red = {"A": ports.measure_reductions(a, LEVERS)}
-    assert ports.reductions_table(red).isna().all().all()
-    assert ports.monitoring_table(ps, LEVERS).isna().all().all()
-    assert ports.reductions_table({}).empty
-    assert ports.port_label(a).startswith("a typical port")
+    assert port_views.reductions_table(red).isna().all().all()
+    assert port_views.monitoring_table(ps, LEVERS).isna().all().all()
+    assert port_views.reductions_table({}).empty
+    assert port_views.port_label(a).startswith("a typical port")
 
 
 def test_monitoring_table_shore_power_energy():
     # one call of a 3,000–5,000 TEU ship: 940 kW × 19.1 h = 17,954 kWh; at 50 % uptake 8.977 MWh
-    t = ports.monitoring_table({"learning": make_port()}, LEVERS)
+    t = port_views.monitoring_table({"learning": make_port()}, LEVERS)
     assert t.loc["shore-power energy at the target uptake [MWh/yr]", "Test port"] == pytest.approx(
         8.977
     )
@@ -528,7 +531,7 @@ def test_monitoring_table_shore_power_energy():
 def test_berth_aux_per_call_matches_exercise_givens():
     # 940 kW × 19.1 h × 11.2 g/kWh / 1000 = 201.0848 kg
     port = make_port()
-    g = ports.exercise_givens(port)["value"]
+    g = port_views.exercise_givens(port)["value"]
     by_hand = g["aux_kw_hotelling"] * g["berth_h"] * g["nox_g_kwh"] / 1000
     assert by_hand == pytest.approx(201.0848)
     assert ports.berth_aux_per_call(ports.shore_power(port, 0.5)) == pytest.approx(201.0848)
@@ -541,7 +544,7 @@ def test_assumption_inputs_drops_moot_rows_and_adds_settings():
             inputs_frame("harbour", "learning", container_teu_per_yr=1e6),
         ]
     ).assign(own=False)
-    gaps, extra = ports.assumption_inputs(inp, LEVERS)
+    gaps, extra = port_views.assumption_inputs(inp, LEVERS)
     assert gaps.loc[gaps["city"] == "inland", "field"].tolist() == ["has_seaport"]
     assert "bulk_calls_per_yr" not in set(gaps["field"])
     inputs_named = {r["input"] for r in extra}

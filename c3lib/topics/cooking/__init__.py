@@ -1,1 +1,1 @@
-"""Reducing emissions from commercial cooking and grilling: model and presentation."""
+"""Reducing emissions from commercial cooking and grilling: ``model`` (science) and ``views``."""

@@ -1,1 +1,1 @@
-"""Reducing emissions from port operations: the model (``model``) and its presentation."""
+"""Reducing emissions from port operations: ``model`` (science) and ``views`` (presentation)."""
