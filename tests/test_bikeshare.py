@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from c3lib.reference import field_table, reference_table
-from c3lib.topics import transport
 from c3lib.topics.bikeshare import model as bs
 from c3lib.topics.bikeshare import views as bs_views
+from c3lib.topics.transport import model as transport
+from c3lib.topics.transport import views as transport_views
 
 FIELDS = field_table("bike-sharing")
 TAIPEI = bs.ExistingSystem(stations=1338, bikes=16562, daily_trips=144000)
@@ -394,6 +395,6 @@ def test_what_if_returns_chart_and_table():
 
 
 def test_assumption_rows_transport_all_unsourced():
-    rows = transport.assumption_rows(("car", "taxi"))
+    rows = transport_views.assumption_rows(("car", "taxi"))
     assert {r["input"] for r in rows} == {"car occupancy", "taxi occupancy", "taxi empty_share"}
     assert all(r["source"].startswith("unsourced estimate") for r in rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from c3lib.exceptions import ReferenceDataError
-from c3lib.topics import transport
+from c3lib.topics.transport import model as transport
 
 
 def test_mode_table_unsourced_rows_flagged_assumed():

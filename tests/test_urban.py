@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from c3lib.reference import field_table, reference_table
-from c3lib.topics.transport import MODES
+from c3lib.topics.transport.model import MODES
 from c3lib.topics.urban import model as urban
 from c3lib.topics.urban import views as urban_views
 

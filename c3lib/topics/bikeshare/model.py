@@ -26,7 +26,7 @@ import pandas as pd
 
 from c3lib.exceptions import ReferenceDataError
 from c3lib.reference import reference_table
-from c3lib.topics.transport import POLLUTANTS
+from c3lib.topics.transport.model import POLLUTANTS
 
 __all__ = [
     "SUBSTITUTED_MODES",
@@ -993,7 +993,7 @@ def assess_city(
     documented, the fleet that rebalancing scales with is estimated as daily trips ÷
     the central use rate.
     """
-    from c3lib.topics.transport import passenger_factors, vehicle_factors
+    from c3lib.topics.transport.model import passenger_factors, vehicle_factors
 
     v = city["value"].astype(float)
     density = population / area_km2

@@ -29,7 +29,7 @@ from c3lib.topics.bikeshare.model import (
     trip_length_km,
     with_car_share,
 )
-from c3lib.topics.transport import POLLUTANTS
+from c3lib.topics.transport.model import POLLUTANTS
 
 __all__ = [
     "heat_input_table",
@@ -429,7 +429,7 @@ def what_if(
         (matplotlib Figure of avoided emissions by replaced mode, pandas.DataFrame of the
         headline numbers).
     """
-    from c3lib.topics.transport import passenger_factors, vehicle_factors
+    from c3lib.topics.transport.model import passenger_factors, vehicle_factors
 
     v = city["value"].astype(float)
     trip_km = trip_length_km(float(v["trip_minutes"]), float(v["cycling_speed_kmh"]))

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from c3lib.reference import reference_table
-from c3lib.topics.transport import MODES, POLLUTANTS, bus_vehicle, occupancy, vehicle_factors
+from c3lib.topics.transport.model import MODES, POLLUTANTS, bus_vehicle, occupancy, vehicle_factors
 
 __all__ = [
     "PRIVATE_MODES",

@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from c3lib.topics.transport import MODES, POLLUTANTS
+from c3lib.topics.transport.model import MODES, POLLUTANTS
 from c3lib.topics.urban.model import (
     LEVER_GROUPS,
     SHIFT_TARGETS,

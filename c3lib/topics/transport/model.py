@@ -31,7 +31,6 @@ __all__ = [
     "occupancy",
     "passenger_factors",
     "bus_vehicle",
-    "assumption_rows",
 ]
 
 POLLUTANTS = ("PM2.5", "NOx", "CO2")
@@ -276,34 +275,3 @@ def bus_vehicle(euro_stage: float) -> str:
     if stage not in BUS_BY_EURO_STAGE:
         raise ValueError(f"Euro stage must be 0–6, got {euro_stage!r}")
     return BUS_BY_EURO_STAGE[stage]
-
-
-def assumption_rows(items: tuple[str, ...] | None = None) -> list[dict]:
-    """The assumed (unsourced) rows of the transport table, as assumption records.
-
-    Parameters
-    ----------
-    items : tuple of str, optional
-        Only these vehicles, modes or fuels (default: every assumed row).
-
-    Returns
-    -------
-    list of dict
-        Keys ``city`` (``all``), ``input``, ``value``, ``unit``, ``basis``, ``source``, as
-        :func:`c3lib.kit.casestudy.assumptions` takes them.
-    """
-    df = mode_table()
-    df = df[df["quality"] == "assumed"]
-    if items is not None:
-        df = df[df["item"].isin(items)]
-    return [
-        {
-            "city": "all",
-            "input": f"{r.item} {r.quantity}",
-            "value": r.value,
-            "unit": r.unit,
-            "basis": r.note if isinstance(r.note, str) and r.note else "unsourced estimate",
-            "source": r.source,
-        }
-        for r in df.itertuples()
-    ]
