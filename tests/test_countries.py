@@ -177,7 +177,6 @@ def test_global_defaults_name_no_city_of_the_catalog():
             assert not used, f"{section}.{field}: default borrowed from {used}"
 
 
-
 def test_country_file_unknown_field(params_dir):
     write_country(params_dir, **{"emissions-inventory": {"carz": national(1.0, "x", "none")}})
     assert_error(
