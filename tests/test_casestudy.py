@@ -41,7 +41,7 @@ def test_context_table_density(case):
     table = cs.context_table(case)
     # Pasig: 803,159 persons / 48.46 km2 = 16,573.7 persons/km2
     assert table.loc["Population density", "learning"] == "16,574 persons/km2"
-    assert table.loc["Population density", "learning quality"] == "derived"
+    assert table.loc["Population density", "learning quality"] == "derived, city"
 
 
 def test_assumptions_lists_defaults_and_extras():

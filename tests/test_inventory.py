@@ -37,14 +37,17 @@ VALUES = {
     "rice_straw_burned_t": 100.0,
     "construction_acre_months": 0.0,
 }
-# Hand-worked PM2.5 of VALUES [t/yr]:
-#   road transport: car 600,000 kg × 0.03 + motorcycle 200,000 kg × 2.20 + bus 165,000 kg × 0.94
-#                   = 18,000 + 440,000 + 155,100 g = 0.6131 t
+# Hand-worked PM2.5 of VALUES [t/yr], with the Tier 1 factors of the EMEP/EEA Guidebook 2023,
+# 1.A.3.b.i-iv Road transport, Table 3-6 (exhaust PM, g/kg fuel: passenger car petrol 0.02,
+# L-category petrol 0.51, heavy-duty diesel 0.55) and 1.A.4 Table 3-4 (gaseous fuels 1.2 g/GJ):
+#   road transport: car 600,000 kg × 0.02 + motorcycle 200,000 kg × 0.51 + bus 165,000 kg × 0.55
+#                   = 12,000 + 102,000 + 90,750 g = 0.20475 t
 #   road dust:      20.5 M VKT × 0.0175316 g/VKT = 359,398 g = 0.35940 t
 #   residential:    1000 GJ gas × 1.2 g/GJ = 1,200 g = 0.0012 t
 #   open burning:   100 t = 100,000 kg straw × 34.0 g/kg = 3.4 t
-#   total:          4.37370 t
-PM25_TOTAL = 0.6131 + 0.35940 + 0.0012 + 3.4
+#   total:          3.96535 t
+ROAD_PM25 = 0.20475
+PM25_TOTAL = ROAD_PM25 + 0.35940 + 0.0012 + 3.4
 
 
 def lines():
@@ -66,19 +69,20 @@ def test_vehicle_activity_fuel():
 
 
 def test_calculate_road_transport_pm25():
-    assert pick(lines(), "road-transport", "PM2.5") == pytest.approx(0.6131)
+    assert pick(lines(), "road-transport", "PM2.5") == pytest.approx(ROAD_PM25)
 
 
 def test_calculate_road_transport_nox():
-    # car 600,000 × 8.73 + motorcycle 200,000 × 6.64 + bus 165,000 × 33.37
-    # = 5,238,000 + 1,328,000 + 5,506,050 g = 12.07205 t
-    assert pick(lines(), "road-transport", "NOx") == pytest.approx(12.07205)
+    # Guidebook 2023 Table 3-6 NOx [g/kg]: car petrol 3.98, L-category 7.23, HDV diesel 25.95
+    # car 600,000 × 3.98 + motorcycle 200,000 × 7.23 + bus 165,000 × 25.95
+    # = 2,388,000 + 1,446,000 + 4,281,750 g = 8.11575 t
+    assert pick(lines(), "road-transport", "NOx") == pytest.approx(8.11575)
 
 
 def test_calculate_co2_from_fuel():
-    # car CO2: 600,000 kg × 3070 g/kg (69.3 g/MJ × 44.3 MJ/kg) = 1,842 t
+    # car CO2: 600,000 kg × 3,168 g/kg (Guidebook 2023 Table 3-12, petrol) = 1,900.8 t
     ln = lines().query("subsector == 'car-gasoline' and pollutant == 'CO2'")
-    assert ln["emissions"].iloc[0] == pytest.approx(1842.0)
+    assert ln["emissions"].iloc[0] == pytest.approx(1900.8)
 
 
 def test_calculate_residential_gas_bc_and_co2():
@@ -89,9 +93,34 @@ def test_calculate_residential_gas_bc_and_co2():
 
 
 def test_calculate_skips_declared_gaps():
-    # industry-power has CO2 rows only; its air-pollutant rows are declared gaps (blank ef)
-    ind = lines().query("sector == 'industry-power'")
-    assert set(ind["pollutant"]) == {"CO2"}
+    # the Tier 1 road tables give no BC and SO2 depends on the fuel: declared gaps (blank ef)
+    road = lines().query("sector == 'road-transport'")
+    assert not {"BC", "SO2"} & set(road["pollutant"])
+
+
+def test_calculate_industry_coal_guidebook_tier1():
+    # EMEP/EEA Guidebook 2023, 1.A.2 Tier 1 solid fuels: PM2.5 108 g/GJ, NOx 173 g/GJ;
+    # IPCC 2006 Vol. 2 Ch. 2 Table 2.3 other bituminous coal CO2 94,600 kg/TJ.
+    # 10,000 GJ → PM2.5 1.08 t, NOx 1.73 t, CO2 946 t
+    ln = inv.city_lines({**VALUES, "industry_coal_gj": 10_000.0})
+    coal = ln.query("subsector == 'hard-coal' and sector == 'industry-power'")
+    got = coal.set_index("pollutant")["emissions"]
+    assert got["PM2.5"] == pytest.approx(1.08)
+    assert got["NOx"] == pytest.approx(1.73)
+    assert got["CO2"] == pytest.approx(946.0)
+
+
+def test_activity_missing_input_is_not_estimated():
+    values = {**VALUES, "rice_straw_burned_t": float("nan")}
+    for name in ("residential_gas_gj", "residential_coal_gj", "residential_biomass_gj"):
+        values.pop(name)
+    ln = inv.city_lines(values)
+    assert "open-burning" in inv.not_estimated(ln)
+    assert "residential" in inv.not_estimated(ln)
+    table = inv_views.sector_table(ln)
+    assert pd.isna(table.loc["open-burning", "PM2.5"])  # shown "—", never 0
+    assert table.loc["open-burning", "status"] == "not estimated"
+    assert "partial total" in table.index
 
 
 def test_road_dust_factor_ap42():
@@ -111,10 +140,28 @@ def test_calculate_road_dust_control_from_inputs():
 
 
 def test_city_lines_controls_by_sector():
-    # road-transport PM2.5 0.6131 t × (1 − 0.3) = 0.42917 t; other sectors unchanged
+    # road-transport PM2.5 0.20475 t × (1 − 0.3) = 0.143325 t; other sectors unchanged
     ln = inv.city_lines(VALUES, controls={"road-transport": 0.3})
-    assert pick(ln, "road-transport", "PM2.5") == pytest.approx(0.42917)
+    assert pick(ln, "road-transport", "PM2.5") == pytest.approx(0.143325)
     assert pick(ln, "open-burning", "PM2.5") == pytest.approx(3.4)
+
+
+def test_city_lines_exhaust_control_spares_co2_and_nox():
+    # an exhaust particulate control cuts particulates, not the fuel's CO2
+    base, ctl = lines(), inv.city_lines(VALUES, controls={"road-transport": 0.5})
+    for pol in ("CO2", "CO", "NOx"):
+        assert pick(ctl, "road-transport", pol) == pytest.approx(pick(base, "road-transport", pol))
+    assert pick(ctl, "road-transport", "PM10") == pytest.approx(
+        0.5 * pick(base, "road-transport", "PM10")
+    )
+
+
+def test_control_table_per_pollutant_mapping():
+    table = inv.control_table({"residential": {"PM2.5": 0.4}, "industry-power": 0.2})
+    assert table[("residential", "PM2.5")] == 0.4
+    assert ("residential", "NOx") not in table.index
+    assert table[("industry-power", "SO2")] == 0.2
+    assert ("industry-power", "CO2") not in table.index
 
 
 def test_calculate_open_burning_rice_straw():
@@ -140,8 +187,8 @@ def test_factor_missing_raises():
 
 
 def test_factor_declared_gap_raises():
-    with pytest.raises(ReferenceDataError, match="'industry-power'.*'PM2.5'.*data gap"):
-        inv.factor(inv.emission_factors(), "industry-power", "natural-gas", "PM2.5")
+    with pytest.raises(ReferenceDataError, match="'road-transport'.*'BC'.*data gap"):
+        inv.factor(inv.emission_factors(), "road-transport", "car-gasoline", "BC")
 
 
 def test_factor_row():
@@ -152,10 +199,10 @@ def test_factor_row():
 
 
 def test_sector_shares_hand_worked():
-    # open burning 3.4 / 4.37370 = 0.77738; road transport 0.6131 / 4.37370 = 0.14018
+    # open burning 3.4 / 3.96535 = 0.85743; road transport 0.20475 / 3.96535 = 0.05163
     sh = inv.sector_shares(lines(), "PM2.5")
     assert sh["open-burning"] == pytest.approx(3.4 / PM25_TOTAL, rel=1e-4)
-    assert sh["road-transport"] == pytest.approx(0.6131 / PM25_TOTAL, rel=1e-4)
+    assert sh["road-transport"] == pytest.approx(ROAD_PM25 / PM25_TOTAL, rel=1e-4)
     assert sh.sum() == pytest.approx(1.0)
 
 
@@ -175,8 +222,9 @@ def test_key_sources_ranking():
 def test_completeness_statuses():
     st = inv.completeness(lines())
     assert st.loc["residential", "PM2.5"] == "estimated"
-    assert st.loc["industry-power", "PM2.5"] == "data gap: no factor"
+    assert st.loc["industry-power", "PM2.5"] == "no activity data"
     assert st.loc["industry-power", "CO2"] == "no activity data"
+    assert st.loc["construction-dust", "PM2.5"] == "no activity data"
     assert st.loc["road-dust", "NOx"] == "not applicable"
     assert st.loc["road-transport", "BC"] == "data gap: no factor"
     assert st.loc["ports-shipping", "NOx"] == "no activity data"  # no finished lines given
@@ -188,14 +236,15 @@ def test_qa_checks_gap_review_and_range():
     assert res["completeness: residential"] == "pass"  # gas: all eight pollutants
     assert res["completeness: industry-power"] == "gap"  # no activity
     assert res["completeness: open-burning"] == "review"  # PM10, CO, NMVOC, BC missing
-    # PM2.5 per capita: 4.37370 t × 1000 ÷ 10,000 = 0.437 kg, inside 0.3–30
-    assert res["per capita: PM2.5"] == "pass"
-    # NOx per capita: (12.07 + 0.051 + 0.311) t ÷ 10,000 = 1.24 kg, inside 1–60
-    assert res["per capita: NOx"] == "pass"
+    # a partial total (industry, ports, cooking not estimated) never passes the screening:
+    # PM2.5 per capita 3.96535 t × 1000 ÷ 10,000 = 0.397 kg is inside 0.3–30, yet "review"
+    assert res["per capita: PM2.5"] == "review"
+    detail = qa.set_index("check")["detail"]["per capita: PM2.5"]
+    assert "0.397" in detail and "partial total" in detail and "industry-power" in detail
 
 
 def test_qa_checks_cross_check_shares():
-    # ours: road transport 14 % vs 51 % reported → review; open burning 78 % vs 80 % → pass
+    # ours: road transport 5 % vs 51 % reported → review; open burning 86 % vs 80 % → pass
     qa = inv.qa_checks(
         lines(),
         10_000,
@@ -246,8 +295,10 @@ def test_check_factors_bad_uncertainty(monkeypatch):
 
 def test_assumption_rows_list_factors_and_gaps():
     rows = pd.DataFrame(inv_views.assumption_rows(lines(), "x"))
-    assert "emission factors road-transport / car-gasoline" in set(rows["input"])
+    # the road factors are the Guidebook's own (quality secondary): not an assumption
+    assert "emission factors road-transport / car-gasoline" not in set(rows["input"])
     assert "sector industry-power" in set(rows["input"])
+    assert "sector construction-dust" in set(rows["input"])
     gap = rows.set_index("input").loc["emission factors open-burning", "value"]
     assert gap == "no factor for PM10, CO, NMVOC, BC"
 

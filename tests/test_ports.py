@@ -410,13 +410,20 @@ def test_measure_scenarios_unknown_measure():
 # --- inputs, tables, metrics, charts ---------------------------------------------------
 
 
+def field_default(name: str) -> float:
+    from c3lib.reference import field_table
+
+    return float(field_table("port-operations").loc[name, "default"])
+
+
 def test_port_from_inputs_derives_calls():
     inp = inputs_frame(has_seaport=1.0, container_teu_per_yr=1e6)
     port = ports.port_from_inputs(inp, "learning", "Test", rsz_nm=20.0, grid_ef=0.5)
     assert port.status == "ok"
     assert port.calls_per_yr.sum() == pytest.approx(660)
     assert dict(port.tier_shares) == pytest.approx({1: 0.4, 2: 0.6})
-    assert port.sulphur_pct == 0.5 and port.berth_h == 19.1
+    assert port.sulphur_pct == 0.5
+    assert port.berth_h == field_default("berth_h_per_call")  # the field table's default
 
 
 def test_port_from_inputs_no_seaport():

@@ -49,11 +49,22 @@ def test_field_default_shares_add_to_one():
     assert sum(DEFAULT_SHARES.values()) == pytest.approx(1.0)
 
 
+# shares of passenger-km (car 40, taxi 5, motorcycle 20, public transport 30, bicycle 2, walk 3 %)
+SHARES = {
+    "car": 0.40,
+    "taxi": 0.05,
+    "motorcycle": 0.20,
+    "public_transport": 0.30,
+    "bicycle": 0.02,
+    "walk": 0.03,
+}
+
+
 def test_mode_shares_rescales_defaults_around_city_value():
-    # Kaohsiung: public transport 6.6 % is the city's own; the defaulted shares (0.70 in
+    # Kaohsiung: public transport 6.6 % is the city's own; the other shares (0.70 in
     # all) fill 1 − 0.066 = 0.934, each × 0.934/0.70 = 1.334286: car 0.40 → 0.533714.
     # Public transport splits 60/40: bus 0.0396, rail 0.0264; BRT 0.
-    given = {**DEFAULT_SHARES, "public_transport": 0.066}
+    given = {**SHARES, "public_transport": 0.066}
     s = urban.mode_shares(given, fixed=["public_transport"])
     assert s["car"] == pytest.approx(0.533714, rel=1e-5)
     assert s["bus"] == pytest.approx(0.0396)
@@ -286,10 +297,13 @@ def _inputs(**own) -> pd.DataFrame:
 
 
 def test_city_transport_keeps_own_share():
-    # Kaohsiung's own 6.6 % public transport is kept; defaults rescaled around it
+    # Kaohsiung's own 6.6 % public transport is kept; the defaulted shares are rescaled to
+    # fill 1 − 0.066 = 0.934 in their own proportions (whatever the field table's defaults)
     c = urban.city_transport(_inputs(share_public_transport=0.066), 2_737_660, 0.494)
     assert c.shares[["bus", "rail"]].sum() == pytest.approx(0.066)
-    assert c.shares["car"] == pytest.approx(0.533714, rel=1e-5)
+    others = {k: v for k, v in DEFAULT_SHARES.items() if k != "public_transport"}
+    expected_car = DEFAULT_SHARES["car"] * 0.934 / sum(others.values())
+    assert c.shares["car"] == pytest.approx(expected_car, rel=1e-5)
     assert c.pkm == pytest.approx(2_737_660 * 5000)
     assert c.bus_euro_stage == 4
 

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from c3lib.exceptions import C3Error, ParamsError
@@ -37,6 +38,8 @@ __all__ = [
     "assumptions",
     "sources",
     "record",
+    "measure_records",
+    "profile_sources",
     "figure_html",
     "format_number",
     "table_html",
@@ -51,7 +54,7 @@ __all__ = [
 
 RECORD_MIME = "application/vnd.c3.record+json"
 METRIC_COLUMNS = ["city", "metric", "value", "unit"]
-_OPTIONAL_METRIC_COLUMNS = ["pollutant", "scope"]
+_OPTIONAL_METRIC_COLUMNS = ["pollutant", "scope", "partial", "note"]
 _METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _INPUT_COLUMNS = [
     "role",
@@ -359,6 +362,13 @@ def _pair_assumptions(case: Case) -> list[dict]:
     return out
 
 
+def _blank(value) -> bool:
+    """Whether an optional metric field is empty: NaN, "" or False."""
+    if isinstance(value, bool | np.bool_):
+        return not value
+    return value == "" or pd.isna(value)
+
+
 def _metric_records(metrics: pd.DataFrame) -> list[dict]:
     missing = set(METRIC_COLUMNS) - set(metrics.columns)
     if missing:
@@ -377,23 +387,50 @@ def _metric_records(metrics: pd.DataFrame) -> list[dict]:
         if not math.isfinite(v):
             raise C3Error(f"metric {row['metric']!r} for {row['city']} is not finite ({v})")
         row["value"] = v
-        rec = {k: v for k, v in row.items() if not (k in _OPTIONAL_METRIC_COLUMNS and pd.isna(v))}
+        rec = {k: v for k, v in row.items() if not (k in _OPTIONAL_METRIC_COLUMNS and _blank(v))}
+        if "partial" in rec:
+            rec["partial"] = True
         if headline[i]:
             rec["headline"] = True
         records.append(rec)
     return records
 
 
+def measure_records(case: Case) -> list[dict]:
+    """Both cities' measures for this workbook (the record's ``measures`` key)."""
+    return [
+        {"city": city.id, "role": role, **m.model_dump(mode="json")}
+        for role, city in case.cities.items()
+        for m in sorted(city.measures, key=lambda m: m.start_year)
+        if m.action == case.action.id
+    ]
+
+
+def profile_sources(case: Case) -> list[str]:
+    """The sources of both cities' profile values (population, area, grid factor, …)."""
+    df = inputs(case, "profile")
+    return list(dict.fromkeys(s for s in df["source"] if isinstance(s, str) and s.strip()))
+
+
 def record(
-    case: Case, metrics: pd.DataFrame, assumptions: pd.DataFrame, sources: list[str]
+    case: Case,
+    metrics: pd.DataFrame,
+    assumptions: pd.DataFrame,
+    sources: list[str],
+    comparisons: list[dict] | None = None,
 ) -> dict:
     """The run's record: what the pipeline writes to ``<pair>/<action>.json`` (minus provenance).
 
-    Pair-level assumptions (roles, an assumed focus) and the action's own sources are
-    added here, so every case study carries them.
+    Pair-level assumptions (roles, an assumed focus), the profile's and the action's own
+    sources, every input used (``inputs``), both cities' measures (``measures``) and the
+    published figures set beside the results (``comparisons``, from
+    :func:`c3lib.kit.world.comparisons`) are added here, so every case study carries them.
     """
     assumed = assumptions.astype(object).where(assumptions.notna(), None)
     rows = _pair_assumptions(case) + assumed.to_dict("records")
+    cited = [*sources, *profile_sources(case), *case.action.sources]
+    cited += [m["source"] for m in measure_records(case)]
+    cited += [c["source"] for c in comparisons or []]
     return {
         "pair": case.pair.id,
         "action": case.action.id,
@@ -409,7 +446,9 @@ def record(
         "metrics": _metric_records(metrics),
         "assumptions": rows,
         "inputs": input_records(case),
-        "sources": list(dict.fromkeys(list(sources) + list(case.action.sources))),
+        "measures": measure_records(case),
+        "comparisons": list(comparisons or []),
+        "sources": list(dict.fromkeys(cited)),
     }
 
 
@@ -528,16 +567,21 @@ def show_sources(items: list[str]) -> None:
 
 
 def publish(
-    case: Case, metrics: pd.DataFrame, assumptions: pd.DataFrame, sources: list[str]
+    case: Case,
+    metrics: pd.DataFrame,
+    assumptions: pd.DataFrame,
+    sources: list[str],
+    comparisons: list[dict] | None = None,
 ) -> None:
     """Hand the run's record to the pipeline (and show a short summary).
 
-    The record travels as one output of MIME type :data:`RECORD_MIME` in the executed
-    notebook; ``c3 build`` reads it, adds provenance and writes ``<action>.json``.
+    The record (:func:`record`) travels as one output of MIME type :data:`RECORD_MIME` in
+    the executed notebook; ``c3 build`` reads it, adds provenance and writes
+    ``<action>.json``.
     """
     from IPython.display import display
 
-    rec = record(case, metrics, assumptions, sources)
+    rec = record(case, metrics, assumptions, sources, comparisons)
     summary = (
         f"Recorded {len(rec['metrics'])} metrics, {len(rec['assumptions'])} assumptions "
         f"and {len(rec['sources'])} sources for {case.pair.id} / {case.action.id}."

@@ -29,7 +29,6 @@ from c3lib.topics.comparison import compare
 
 __all__ = [
     "measures_table",
-    "measure_records",
     "measures_paragraph",
     "plot_timeline",
     "show_measures",
@@ -60,16 +59,6 @@ def _effect_text(m: Measure) -> str:
 
 def _years(m: Measure) -> str:
     return f"{m.start_year}–{m.end_year}" if m.end_year else f"since {m.start_year}"
-
-
-def measure_records(case: Case) -> list[dict]:
-    """Both cities' measures for this workbook, for the record's ``measures`` key."""
-    out = []
-    for role, city in case.cities.items():
-        for m in _measures(case, role):
-            rec = {"city": city.id, "role": role, **m.model_dump(mode="json")}
-            out.append(rec)
-    return out
 
 
 def measures_table(case: Case) -> pd.DataFrame:

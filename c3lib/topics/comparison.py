@@ -22,6 +22,8 @@ AGREEMENT = (0.5, 2.0)
 
 #: scopes that mean "the whole" in a record, by metric
 _TOTAL_SCOPES = ("total", "port")
+#: published metric names that a record calls otherwise
+_ALIASES = {"port_emissions": "total_emissions"}
 
 
 @dataclass(frozen=True)
@@ -91,10 +93,11 @@ def our_value(metrics: Sequence[Mapping], figure) -> tuple[float, str]:
         part = _find(metrics, "sector_emissions", pollutant, (figure.sector,))
         whole = _find(metrics, "total_emissions", pollutant, _TOTAL_SCOPES)
         return (part / whole if whole else math.nan), "fraction"
+    metric = _ALIASES.get(figure.metric, figure.metric)
     scopes = (figure.sector,) if figure.sector else (None, *_TOTAL_SCOPES)
     for m in metrics:
         if (
-            m["metric"] == figure.metric
+            m["metric"] == metric
             and m.get("pollutant") == pollutant
             and m.get("scope") in scopes
         ):

@@ -42,6 +42,11 @@ __all__ = [
     "road_dust_factor",
     "activity",
     "calculate",
+    "control_table",
+    "not_estimated",
+    "split_indicative",
+    "CONTROLLED",
+    "INDICATIVE",
     "external_lines",
     "sector_totals",
     "per_capita",
@@ -79,15 +84,29 @@ _FIELD_SOURCES = {
     ("residential", "natural-gas"): ("residential_gas_gj", "GJ", 1.0),
     ("residential", "hard-coal"): ("residential_coal_gj", "GJ", 1.0),
     ("residential", "biomass"): ("residential_biomass_gj", "GJ", 1.0),
+    ("residential", "lpg"): ("residential_lpg_gj", "GJ", 1.0),
     ("industry-power", "natural-gas"): ("industry_gas_gj", "GJ", 1.0),
     ("industry-power", "diesel"): ("industry_diesel_gj", "GJ", 1.0),
+    ("industry-power", "hard-coal"): ("industry_coal_gj", "GJ", 1.0),
+    ("industry-power", "fuel-oil"): ("industry_oil_gj", "GJ", 1.0),
+    ("industry-power", "power-hard-coal"): ("power_coal_gj", "GJ", 1.0),
+    ("industry-power", "power-natural-gas"): ("power_gas_gj", "GJ", 1.0),
+    ("industry-power", "power-fuel-oil"): ("power_oil_gj", "GJ", 1.0),
     ("open-burning", "rice-straw"): ("rice_straw_burned_t", "kg straw", 1000.0),
     ("construction-dust", "construction"): ("construction_acre_months", "acre-month", 1.0),
 }
 #: pollutants a sector can emit where not all of them apply
 _APPLICABLE = {"road-dust": ("PM2.5", "PM10"), "construction-dust": ("PM2.5", "PM10")}
-#: sectors whose lines come finished from another module (:func:`module_lines`)
-_EXTERNAL = ("ports-shipping", "commercial-cooking")
+#: pollutants an end-of-pipe control of a sector reduces: exhaust particulate control
+#: (filters, inspection) cuts particulates, not the CO2 of the fuel; elsewhere every
+#: pollutant but CO2 (a control that is pollutant-specific is given as a mapping)
+CONTROLLED = {
+    "road-transport": ("PM2.5", "PM10", "BC"),
+    "road-dust": ("PM2.5", "PM10"),
+    "construction-dust": ("PM2.5", "PM10"),
+}
+#: sectors shown beside the total, not in it, until their inputs are sourced
+INDICATIVE = ("commercial-cooking",)
 #: cross-check fields (the city's own PM2.5 shares) → the inventory sector they match
 SHARE_FIELDS = {
     "pm25_share_vehicles": "road-transport",
@@ -183,12 +202,13 @@ def vehicle_activity(values: Mapping[str, float]) -> pd.DataFrame:
 
     Notes
     -----
-    VKT = vehicles × km per vehicle; fuel = VKT × fuel per km.
+    VKT = vehicles × km per vehicle; fuel = VKT × fuel per km. A class with a missing
+    input is NaN (not estimated).
     """
     rows = {}
     for cls, (fleet, km, fuel) in VEHICLE_CLASSES.items():
-        vkt = values[fleet] * values[km]
-        rows[cls] = {"vkt": vkt, "fuel_kg": vkt * values[fuel]}
+        vkt = values.get(fleet, np.nan) * values.get(km, np.nan)
+        rows[cls] = {"vkt": vkt, "fuel_kg": vkt * values.get(fuel, np.nan)}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -261,27 +281,28 @@ def activity(values: Mapping[str, float]) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``sector``, ``subsector``, ``activity`` [activity unit per yr],
         ``activity_unit`` and ``inputs`` (the ``;``-separated input fields the activity
-        depends on).
+        depends on). An activity whose inputs are missing (no city, country or global
+        value) has no row: its sector is *not estimated*, never 0.
     """
     rows = []
     veh = vehicle_activity(values)
     for cls, fields in VEHICLE_CLASSES.items():
         rows.append(("road-transport", cls, veh.loc[cls, "fuel_kg"], "kg fuel", ";".join(fields)))
     vkt_fields = [f for fleet, km, _ in VEHICLE_CLASSES.values() for f in (fleet, km)]
+    dust_inputs = [values.get(f, np.nan) for f in ("road_silt_loading", "fleet_weight_short_tons")]
     rows.append(
         (
             "road-dust",
             "paved-roads",
-            veh["vkt"].sum(),
+            veh["vkt"].sum() if np.isfinite(dust_inputs).all() else np.nan,
             "VKT",
             ";".join([*vkt_fields, "road_silt_loading", "fleet_weight_short_tons"]),
         )
     )
     for (sector, sub), (name, unit, scale) in _FIELD_SOURCES.items():
-        rows.append((sector, sub, values[name] * scale, unit, name))
-    return pd.DataFrame(
-        rows, columns=["sector", "subsector", "activity", "activity_unit", "inputs"]
-    )
+        rows.append((sector, sub, values.get(name, np.nan) * scale, unit, name))
+    out = pd.DataFrame(rows, columns=["sector", "subsector", "activity", "activity_unit", "inputs"])
+    return out[np.isfinite(out["activity"].astype(float))].reset_index(drop=True)
 
 
 def calculate(
@@ -308,7 +329,9 @@ def calculate(
         The ``road_dust`` reference table.
     controls : mapping, optional
         Control efficiency by sector, overriding the inputs' (road dust) or the default
-        of none. [fraction]
+        of none: a fraction for the pollutants the sector's control reduces
+        (:data:`CONTROLLED`; every pollutant but CO2 elsewhere), or a mapping of
+        pollutant to fraction. [fraction]
 
     Returns
     -------
@@ -322,8 +345,9 @@ def calculate(
     g per unit [1]_.
     """
     dust = reference_table("road_dust") if dust_table is None else dust_table
-    control = {"road-dust": float(values.get("road_dust_control", 0.0))}
-    control.update(controls or {})
+    control = control_table(
+        {"road-dust": float(values.get("road_dust_control", 0.0)), **(controls or {})}
+    )
     lines = []
     for a in act.itertuples():
         if a.sector == "road-dust":
@@ -365,10 +389,39 @@ def calculate(
                     inputs=a.inputs,
                 )
             )
-    out = pd.DataFrame(lines)
-    out["control"] = out["sector"].map(control).fillna(0.0).astype(float)
+    out = pd.DataFrame(
+        lines, columns=[c for c in LINE_COLUMNS if c not in ("control", "emissions")]
+    )
+    keys = pd.MultiIndex.from_arrays([out["sector"], out["pollutant"]])
+    out["control"] = control.reindex(keys).fillna(0.0).to_numpy(dtype=float)
     out["emissions"] = out["activity"] * out["ef"] * (1 - out["control"]) * 1e-6
-    return out[LINE_COLUMNS]
+    return out[LINE_COLUMNS].astype({c: float for c in ("activity", "ef", "control", "emissions")})
+
+
+def control_table(controls: Mapping[str, float | Mapping[str, float]]) -> pd.Series:
+    """Control efficiency by sector and pollutant.
+
+    Parameters
+    ----------
+    controls : mapping
+        Sector → a fraction (applied to the pollutants :data:`CONTROLLED` names for the
+        sector, or to every pollutant but CO2) or a mapping of pollutant to fraction.
+        [fraction]
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by (sector, pollutant). [fraction]
+    """
+    out = {}
+    for sector, c in controls.items():
+        if isinstance(c, Mapping):
+            out.update({(sector, p): float(v) for p, v in c.items()})
+        else:
+            pols = CONTROLLED.get(sector, tuple(p for p in POLLUTANTS if p != "CO2"))
+            out.update({(sector, p): float(c) for p in pols})
+    index = pd.MultiIndex.from_tuples(list(out), names=["sector", "pollutant"])
+    return pd.Series(list(out.values()), index=index, dtype=float)
 
 
 def external_lines(
@@ -434,16 +487,56 @@ def sector_totals(lines: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Index the sectors present (in :data:`SECTORS` order), columns the pollutants
-        present. [t/yr]
+        present; NaN where a sector has no line for a pollutant (not estimated). [t/yr]
     """
     table = lines.pivot_table(
-        index="sector", columns="pollutant", values="emissions", aggfunc="sum", fill_value=0.0
+        index="sector", columns="pollutant", values="emissions", aggfunc="sum"
     )
     return table.reindex(
         index=[s for s in SECTORS if s in table.index],
         columns=[p for p in POLLUTANTS if p in table.columns],
-        fill_value=0.0,
     )
+
+
+def not_estimated(lines: pd.DataFrame) -> list[str]:
+    """The sectors of :data:`SECTORS` with no emissions: a total without them is partial.
+
+    A sector is estimated when one of its lines emits; no line (no activity data, or
+    every factor a declared gap) or only zero activity leaves it out.
+
+    Parameters
+    ----------
+    lines : pandas.DataFrame
+        From :func:`city_lines` (the lines in the total).
+
+    Returns
+    -------
+    list of str
+        In :data:`SECTORS` order.
+    """
+    have = set(lines.loc[lines["emissions"] > 0, "sector"])
+    return [s for s in SECTORS if s not in have]
+
+
+def split_indicative(
+    lines: pd.DataFrame, indicative: tuple[str, ...] = INDICATIVE
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The lines in the total, and the indicative ones shown beside it.
+
+    Parameters
+    ----------
+    lines : pandas.DataFrame
+        From :func:`city_lines`.
+    indicative : tuple of str
+        Sectors kept out of the total (default :data:`INDICATIVE`).
+
+    Returns
+    -------
+    in_total, beside : pandas.DataFrame
+        :data:`LINE_COLUMNS` each.
+    """
+    beside = lines["sector"].isin(indicative)
+    return lines[~beside].reset_index(drop=True), lines[beside].reset_index(drop=True)
 
 
 def per_capita(totals: pd.Series, population: float) -> pd.Series:
@@ -522,9 +615,9 @@ def completeness(lines: pd.DataFrame, factors: pd.DataFrame | None = None) -> pd
     for r in gaps.itertuples():
         if r.sector in status.index and r.pollutant in status.columns:
             status.loc[r.sector, r.pollutant] = "data gap: no factor"
-    for sector in SECTORS:
-        if sector not in set(lines["sector"]) and sector in _EXTERNAL:
-            status.loc[sector] = "no activity data"
+    for sector in not_estimated(lines):
+        row = status.loc[sector]
+        status.loc[sector, row[row == "not covered"].index] = "no activity data"
     for (sector, pol), g in lines.groupby(["sector", "pollutant"]):
         if sector in status.index and pol in status.columns:
             status.loc[sector, pol] = (
@@ -564,7 +657,8 @@ def qa_checks(
     pandas.DataFrame
         Columns ``check``, ``result`` (``pass``, ``review`` or ``gap``), ``detail``. A
         cross-check is a ``gap`` when the city reports a share for a sector this inventory
-        does not estimate.
+        does not estimate; a per-capita screening of a partial total (sectors not
+        estimated) is never a ``pass``: it says which sectors are missing.
     """
     checks = []
     status = completeness(lines, factors)
@@ -585,16 +679,14 @@ def qa_checks(
             detail += "; not estimated " + ", ".join(other)
         checks.append(("completeness: " + sector, "pass" if not gaps else "review", detail))
     totals = lines.groupby("pollutant")["emissions"].sum()
+    missing = not_estimated(lines)
     for r in ranges.itertuples():
         value = per_capita(totals.get(r.pollutant, 0.0), population)
-        ok = r.low <= value <= r.high
-        checks.append(
-            (
-                f"per capita: {r.pollutant}",
-                "pass" if ok else "review",
-                f"{value:.3g} {r.unit} (screening range {r.low:g}–{r.high:g})",
-            )
-        )
+        ok = r.low <= value <= r.high and not missing
+        detail = f"{value:.3g} {r.unit} (screening range {r.low:g}–{r.high:g})"
+        if missing:
+            detail += f"; partial total: leaves out {', '.join(missing)} (not estimated)"
+        checks.append((f"per capita: {r.pollutant}", "pass" if ok else "review", detail))
     if reported_shares:
         ours = sector_shares(lines, "PM2.5")
         for sector, share in reported_shares.items():

@@ -12,13 +12,22 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from c3lib.topics.inventory.model import POLLUTANTS, SECTORS, completeness, per_capita
+from c3lib.topics.inventory.model import (
+    POLLUTANTS,
+    SECTORS,
+    completeness,
+    not_estimated,
+    per_capita,
+    sector_totals,
+)
 
 __all__ = [
     "plot_sector_shares",
     "plot_per_capita",
     "plot_key_sources",
     "assumption_rows",
+    "sector_table",
+    "partial_note",
     "metrics",
 ]
 
@@ -40,18 +49,24 @@ def plot_sector_shares(totals: Mapping[str, pd.DataFrame]):
         1, len(totals), figsize=(5.5 * len(totals), 3.8), sharey=True, squeeze=False
     )
     cmap = plt.get_cmap("tab10")
+    handles = {}
     for ax, (label, table) in zip(axes[0], totals.items(), strict=True):
         shares = table / table.sum().replace(0, np.nan)
         bottom = np.zeros(len(shares.columns))
         for i, sector in enumerate(SECTORS):
-            if sector in shares.index:
+            if sector in shares.index and shares.loc[sector].fillna(0).gt(0).any():
                 vals = shares.loc[sector].fillna(0).to_numpy()
-                ax.bar(shares.columns, vals, bottom=bottom, label=sector, color=cmap(i))
+                bars = ax.bar(shares.columns, vals, bottom=bottom, label=sector, color=cmap(i))
+                handles.setdefault(sector, bars)
                 bottom += vals
         ax.set_title(label)
         ax.set_ylabel("share of city total")
         ax.tick_params(axis="x", rotation=45)
-    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
+    # one legend for every series drawn in any panel
+    order = [s for s in SECTORS if s in handles]
+    axes[0][-1].legend(
+        [handles[s] for s in order], order, fontsize=7, loc="upper left", bbox_to_anchor=(1, 1)
+    )
     fig.tight_layout()
     return fig
 
@@ -151,28 +166,90 @@ def assumption_rows(
     return rows
 
 
+def sector_table(lines: pd.DataFrame, beside: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every sector's emissions by pollutant, the total, and what is not estimated.
+
+    Parameters
+    ----------
+    lines, beside : pandas.DataFrame
+        The lines in the total and those shown beside it
+        (:func:`~c3lib.topics.inventory.model.split_indicative`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sector of :data:`~c3lib.topics.inventory.model.SECTORS` and a
+        ``total`` row (``partial total`` when a sector is missing), columns the pollutants
+        and ``status``; NaN (shown "—") where not estimated, never 0. [t/yr]
+    """
+    both = pd.concat([lines, beside], ignore_index=True) if beside is not None else lines
+    table = sector_totals(both).reindex(index=list(SECTORS), columns=list(POLLUTANTS))
+    aside = set(beside["sector"]) if beside is not None else set()
+    missing = set(not_estimated(both))
+    table.loc[table.index.isin(missing), list(POLLUTANTS)] = np.nan
+    table["status"] = [
+        "not estimated"
+        if s in missing
+        else "indicative, not in the total"
+        if s in aside
+        else "estimated"
+        for s in table.index
+    ]
+    total = lines.groupby("pollutant")["emissions"].sum().reindex(list(POLLUTANTS))
+    label = "partial total" if partial_note(lines, beside) else "total"
+    table.loc[label] = [*total.to_numpy(), partial_note(lines, beside) or "complete"]
+    table.index.name = "sector"
+    return table
+
+
+def partial_note(lines: pd.DataFrame, beside: pd.DataFrame | None = None) -> str:
+    """What a total leaves out, in words (empty when it is complete).
+
+    Parameters
+    ----------
+    lines, beside : pandas.DataFrame
+        The lines in the total and those shown beside it
+        (:func:`~c3lib.topics.inventory.model.split_indicative`).
+    """
+    aside = sorted(set(beside["sector"])) if beside is not None and len(beside) else []
+    missing = [s for s in not_estimated(lines) if s not in aside]
+    parts = []
+    if missing:
+        parts.append(f"leaves out {', '.join(missing)} (not estimated)")
+    if aside:
+        parts.append(f"{', '.join(aside)} shown beside it (indicative, not in the total)")
+    return "partial total: " + "; ".join(parts) if parts else ""
+
+
 def metrics(
     lines: Mapping[str, pd.DataFrame],
     intervals: Mapping[str, pd.DataFrame],
     population: Mapping[str, float],
+    beside: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Metrics for the run record: totals with 95 % intervals, per capita, sector totals.
 
     Parameters
     ----------
     lines, intervals, population : mapping by city id
-        :func:`~c3lib.topics.inventory.model.city_lines`,
+        The lines in the total (:func:`~c3lib.topics.inventory.model.city_lines`,
+        :func:`~c3lib.topics.inventory.model.split_indicative`),
         :func:`c3lib.topics.uncertainty.simulate` and residents [persons].
+    beside : mapping by city id, optional
+        Indicative lines shown beside the total (commercial cooking).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``city``, ``metric``, ``value``, ``unit``, ``pollutant``, ``scope``,
-        ``headline``.
+        ``headline``, ``partial`` (True on a total that leaves a sector out) and
+        ``note`` (what it leaves out). Sector emissions for every pollutant estimated;
+        a sector not estimated has no row (never 0).
     """
     rows = []
+    beside = beside or {}
 
-    def add(city, metric, value, unit, pollutant, scope, headline=False):
+    def add(city, metric, value, unit, pollutant, scope, headline=False, note=""):
         rows.append(
             dict(
                 city=city,
@@ -182,25 +259,22 @@ def metrics(
                 pollutant=pollutant,
                 scope=scope,
                 headline=headline,
+                partial=bool(note) and scope == "total",
+                note=note,
             )
         )
 
     for city, ln in lines.items():
         mc = intervals[city].set_index(["pollutant", "sector"])
         totals = ln.groupby("pollutant")["emissions"].sum()
+        note = partial_note(ln, beside.get(city))
         for pol in POLLUTANTS:
             if pol not in totals.index:
                 continue
-            add(city, "total_emissions", totals[pol], "t/yr", pol, "total", pol in _HEADLINE)
-            add(city, "total_emissions_low_95", mc.loc[(pol, "total"), "low"], "t/yr", pol, "total")
-            add(
-                city,
-                "total_emissions_high_95",
-                mc.loc[(pol, "total"), "high"],
-                "t/yr",
-                pol,
-                "total",
-            )
+            add(city, "total_emissions", totals[pol], "t/yr", pol, "total", pol in _HEADLINE, note)
+            low, high = mc.loc[(pol, "total"), "low"], mc.loc[(pol, "total"), "high"]
+            add(city, "total_emissions_low_95", low, "t/yr", pol, "total", note=note)
+            add(city, "total_emissions_high_95", high, "t/yr", pol, "total", note=note)
             add(
                 city,
                 "per_capita_emissions",
@@ -209,8 +283,23 @@ def metrics(
                 pol,
                 "total",
                 pol == "PM2.5",
+                note,
             )
-        pm = ln[ln["pollutant"] == "PM2.5"].groupby("sector")["emissions"].sum()
-        for sector, v in pm.items():
-            add(city, "sector_emissions", v, "t/yr", "PM2.5", sector)
+        by_sector = ln.groupby(["sector", "pollutant"])["emissions"].sum()
+        for (sector, pol), v in by_sector.items():
+            add(city, "sector_emissions", v, "t/yr", pol, sector)
+        aside = beside.get(city)
+        if aside is not None and len(aside):
+            for (sector, pol), v in (
+                aside.groupby(["sector", "pollutant"])["emissions"].sum().items()
+            ):
+                add(
+                    city,
+                    "sector_emissions",
+                    v,
+                    "t/yr",
+                    pol,
+                    sector,
+                    note="indicative: not in the total",
+                )
     return pd.DataFrame(rows)
