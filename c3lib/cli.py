@@ -97,7 +97,53 @@ def _parser() -> argparse.ArgumentParser:
     )
     _edition_parser(sub)
     _new_pair_parser(sub)
+    _data_parsers(sub)
     return parser
+
+
+def _data_parsers(sub) -> None:
+    p = sub.add_parser(
+        "data-request",
+        help="write a spreadsheet for a city to fill with its own data",
+        description="Write an Excel workbook (or one CSV) listing every input the workbooks "
+        "read for CITY: its current value, level, quality and source, and columns to fill "
+        "with a better figure. Assumed and missing inputs come first. Read it back with "
+        "c3 data-import.",
+    )
+    p.add_argument("city", metavar="CITY", help="id of the city")
+    p.add_argument(
+        "--action", action="append", metavar="ID", help="only this workbook's inputs (repeatable)"
+    )
+    p.add_argument(
+        "--out",
+        metavar="FILE",
+        default=None,
+        help="file to write (default: data-request-CITY.xlsx)",
+    )
+    p.add_argument(
+        "--format",
+        choices=["xlsx", "csv"],
+        default=None,
+        help="xlsx (default) or csv (default: from the --out suffix)",
+    )
+    _params_arg(p)
+
+    p = sub.add_parser(
+        "data-import",
+        help="write a filled data request into the city's params file",
+        description="Check every filled row of a data request (.xlsx or .csv) with the rules "
+        "of c3 validate, show each change as old -> new, and write them into "
+        "params/cities/<id>.yaml (level city), keeping its comments and layout. One bad row "
+        "and nothing is written.",
+    )
+    p.add_argument("file", metavar="FILE", help="the filled .xlsx or .csv")
+    p.add_argument("--dry-run", action="store_true", help="check and show the changes only")
+    p.add_argument(
+        "--accept-outliers",
+        action="store_true",
+        help="accept values ten or more times off the current ones (flagged in their note)",
+    )
+    _params_arg(p)
 
 
 def _edition_parser(sub) -> None:
@@ -188,9 +234,9 @@ def _report_errors(exc: C3Error) -> int:
 
 def cmd_reference_problems() -> bool:
     """Report problems in the reference data on stderr; True if there were any."""
-    from c3lib.reference import check_reference
+    from c3lib.topics.checks import check_all
 
-    problems = check_reference()
+    problems = check_all()
     if problems:
         print(f"c3: {len(problems)} problem(s) in the reference data:", file=sys.stderr)
         for msg in problems:
@@ -353,12 +399,68 @@ def cmd_new_pair(args) -> int:
     return EXIT_OK
 
 
+def cmd_data_request(args) -> int:
+    from pathlib import Path
+
+    from c3lib.datasheet import write_request
+
+    cat = _load(args.params)
+    suffix = Path(args.out).suffix.lower().lstrip(".") if args.out else ""
+    fmt = args.format or (suffix if suffix in ("xlsx", "csv") else "xlsx")
+    if args.out and suffix != fmt:
+        raise C3Error(f"--out {args.out}: the file name should end in .{fmt}")
+    out = Path(args.out or f"data-request-{args.city}.{fmt}")
+    path = write_request(cat, args.city, out, args.action, fmt)
+    print(f"wrote {path}: the data request for {cat.cities[args.city].name}")
+    print(f"Next: send it to the city; read the filled file back with: c3 data-import {path}")
+    return EXIT_OK
+
+
+def cmd_data_import(args) -> int:
+    import math
+
+    from c3lib.datasheet import SheetErrors, import_request
+
+    def show(v: float, unit: str) -> str:
+        return "—" if math.isnan(v) else f"{v:,.6g} {unit}"
+
+    try:
+        result = import_request(
+            args.file, args.params, dry_run=args.dry_run, accept_outliers=args.accept_outliers
+        )
+    except SheetErrors as exc:
+        if len(exc.errors) == 1:
+            print(f"c3: error: {exc.file}: {exc.errors[0]}", file=sys.stderr)
+        else:
+            print(f"c3: {exc.file}: {len(exc.errors)} problems, nothing written:", file=sys.stderr)
+            for e in exc.errors:
+                print(f"  {e}", file=sys.stderr)
+        return EXIT_INVALID
+    if not result.changes:
+        print(f"{args.file}: no filled rows; nothing to import")
+        return EXIT_OK
+    print(f"{len(result.changes)} change(s) for {result.city}:")
+    for ch in result.changes:
+        old = f"{show(ch.old_value, ch.old_unit)} ({ch.old_level}, {ch.old_quality})"
+        new = f"{show(ch.value, ch.unit)} (city, {ch.quality})"
+        flag = "  [outlier accepted]" if ch.outlier else ""
+        print(f"  {ch.sheet}, row {ch.row}: {ch.field}: {old} -> {new}{flag}")
+    if result.written:
+        print(f"wrote {result.city_file}")
+        print("Next: c3 build (re-runs the case studies that read this city)")
+    else:
+        print("dry run: nothing written")
+    return EXIT_OK
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "list": cmd_list,
     "build": cmd_build,
     "edition": cmd_edition,
     "new-pair": cmd_new_pair,
+    "data-request": cmd_data_request,
+    "data-import": cmd_data_import,
 }
 
 

@@ -20,6 +20,7 @@ from c3lib.build.export import (
     headline_metrics,
     metric_rows,
     prepare,
+    sanitize_html,
     summary_context,
     tex_to_mathml,
 )
@@ -446,3 +447,273 @@ def test_export_html_escapes_params_end_to_end(tmp_path, params_dir):
     assert EVIL not in page and "<script" not in page
     assert page.count(EVIL_TEXT) >= 4  # context, summary (pair, learning city), title
     assert json.loads(paths["json"].read_text(encoding="utf-8"))["pair_name"] == EVIL
+
+
+# --- sanitising what notebooks put on the page ---------------------------------------------
+
+#: One hijack per entry, as it could reach a page through a params string or an output.
+HIJACKS = {
+    "meta-refresh": '<meta http-equiv="refresh" content="0;url=https://evil.example/meta">',
+    "style-block": "<style>/* c3-blank */ body, main { display: none !important; }</style>",
+    "js-link": '<a href="jav&#x09;ascript:alert(11)">click js</a>',
+    "vbs-link": '<a href="vbscript:msgbox(12)">click vbs</a>',
+    "data-html-link": '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxMyk8L3NjcmlwdD4=">d</a>',
+    "remote-link": '<a href="https://evil.example/link">remote link</a>',
+    "relative-link": '<a href="../../secrets.html">relative link</a>',
+    "relative-img": '<img src="x.png" alt="relative image">',
+    "remote-img": '<img src="https://evil.example/a.png" alt="remote image">',
+    "svg-data-img": '<img src="data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=" alt="svg image">',
+    "srcset-img": '<img srcset="https://evil.example/s.png 2x" alt="srcset image">',
+    "svg-image": '<svg><image href="https://evil.example/svg.png"/>'
+    '<a xlink:href="javascript:alert(14)"><text>svg link</text></a></svg>',
+    "base": '<base href="https://evil.example/base/">',
+    "form": '<form action="https://evil.example/form"><input name="q">'
+    '<button formaction="https://evil.example/button">Send</button></form>',
+    "onerror": '<img src="data:image/png;base64,AAAA" alt="handler image" onerror="alert(15)">'
+    '<div onmouseover="alert(16)">handler div</div>',
+    "css-escape": '<div style="background:url(\\6a avascript:alert(17)); '
+    'background-image: url(https://evil.example/css.png)">css escape</div>',
+    "frames": '<iframe src="https://evil.example/frame"></iframe>'
+    '<object data="https://evil.example/obj"></object><embed src="https://evil.example/e">',
+    "stylesheet": '<link rel="stylesheet" href="https://evil.example/x.css">',
+    "script": "<script>alert(18)</script>",
+    "math-href": '<math><mi href="javascript:alert(19)">m</mi>'
+    '<annotation-xml encoding="text/html"><img src="x" onerror="alert(20)"></annotation-xml>'
+    "</math>",
+}
+PNG_DATA = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
+#: What a case study legitimately carries, in HTML outputs.
+NORMAL_HTML = (
+    '<table class="c3-table dataframe"><caption>Normal table</caption><thead>'
+    '<tr style="text-align: right;"><th halign="left" colspan="2">Head</th></tr></thead>'
+    '<tbody><tr><th rowspan="1" valign="top">Row</th><td>42</td></tr></tbody></table>'
+    f'<figure class="c3-figure"><img src="{PNG_DATA}" alt="Normal figure">'
+    "<figcaption>Normal caption</figcaption></figure>"
+    '<details class="c3-details"><summary>Normal details</summary><p>Inside</p></details>'
+    '<ol class="c3-sources"><li>ITDP 2018, https://www.itdp.org/ (a source, as text)</li></ol>'
+)
+NORMAL_MARKDOWN = (
+    "## Normal section\n\n**Bold** and *em*, a [link to the results](#results) and "
+    r"$E = \sum_m e_m$." "\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+)  # fmt: skip
+
+
+def hijack_notebook() -> nbformat.NotebookNode:
+    """A case notebook with every hijack in an HTML output, a Markdown output, a Markdown
+    cell and an HTML raw cell, each on its own, beside normal content."""
+    cells = []
+    for name, payload in HIJACKS.items():
+        as_html = nbformat.v4.new_code_cell(f"display(HTML({name!r}))")
+        as_html.outputs = [
+            nbformat.v4.new_output("display_data", data={"text/html": payload, "text/plain": name})
+        ]
+        as_md = nbformat.v4.new_code_cell(f"display(Markdown({name!r}))")
+        as_md.outputs = [
+            nbformat.v4.new_output(
+                "display_data",
+                data={"text/markdown": f"City **{name}** {payload}", "text/plain": name},
+            )
+        ]
+        raw = nbformat.v4.new_raw_cell(payload)
+        raw.metadata["raw_mimetype"] = "text/html"
+        cells += [as_html, as_md, nbformat.v4.new_markdown_cell(f"Cell {name}: {payload}"), raw]
+    normal = nbformat.v4.new_code_cell("cs.show_table(...)")
+    normal.outputs = [nbformat.v4.new_output("display_data", data={"text/html": NORMAL_HTML})]
+    mermaid = nbformat.v4.new_code_cell("display(mermaid)")
+    mermaid.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={"text/vnd.mermaid": HIJACKS["meta-refresh"], "text/plain": "a diagram"},
+        )
+    ]
+    md = nbformat.v4.new_markdown_cell(NORMAL_MARKDOWN)
+    return case_notebook(make_record(), [normal, md, mermaid, *cells])
+
+
+def assert_no_hijack(page: str) -> None:
+    """None of :data:`HIJACKS` survives anywhere in ``page``."""
+    soup = soup_of(page)
+    # Only markup counts: a name from params shows as text (escaped), and so may a script's
+    # or style's text where Markdown splits inline tags from it.
+    assert "<script" not in page
+    for element in ("base", "form", "input", "button", "iframe", "object", "embed", "svg"):
+        assert soup.find_all(element) == [], element
+    assert soup.find_all("script") == []
+    metas = soup.find_all("meta")
+    assert all(m.parent.name == "head" for m in metas)  # the template's own
+    assert [m["http-equiv"] for m in metas if m.has_attr("http-equiv")] == [
+        "Content-Security-Policy"
+    ]
+    assert [link["href"] for link in soup.find_all("link")] == ["data:,"]
+    styles = soup.find_all("style")  # the template's own: pygments' and ours, in the head
+    assert len(styles) == 2 and all(s.parent.name == "head" for s in styles)
+    assert not any("c3-blank" in s.get_text() for s in styles)
+    for tag in soup.find_all(True):
+        assert not [a for a in tag.attrs if a.lower().startswith("on")], tag
+        assert not {"srcset", "action", "formaction", "xlink:href"} & set(tag.attrs), tag
+        values = " ".join(" ".join(v) if isinstance(v, list) else v for v in tag.attrs.values())
+        assert not re.search(
+            r"evil\.example|x\.png|secrets|ascript|alert|msgbox|url\(|\\6a", values, re.I
+        ), tag
+    main = soup.find("main")
+    assert all(a["href"].startswith("#") for a in main.find_all("a", href=True))
+    assert all(
+        re.match(r"data:image/(png|jpeg);base64,", img.get("src", "data:image/png;base64,"))
+        for img in soup.find_all("img")
+    )
+
+
+def assert_normal_content(page: str) -> None:
+    soup = soup_of(page)
+    table = soup.find("table", class_="dataframe")
+    assert table is not None and "c3-table" in table["class"]
+    assert table.caption.get_text() == "Normal table"
+    assert table.find("th", colspan="2") and table.find("tr")["style"] == "text-align:right"
+    figure = soup.find("figure", class_="c3-figure")
+    assert figure.img["src"] == PNG_DATA and figure.img["alt"] == "Normal figure"
+    assert figure.figcaption.get_text() == "Normal caption"
+    assert soup.find("details", class_="c3-details").summary.get_text() == "Normal details"
+    assert "https://www.itdp.org/ (a source, as text)" in soup.find("ol", class_="c3-sources").text
+    heading = soup.find("h2", string="Normal section")
+    assert heading is not None and heading["id"] == "normal-section"
+    link = soup.find("a", string="link to the results")
+    assert link["href"].startswith("#results") and soup.find(id=link["href"][1:])
+    assert soup.find("math", alttext=r"E = \sum_m e_m").find("msub")
+    assert [td.get_text() for td in soup.find_all("td")][-2:] == ["1", "2"]
+    text = " ".join(soup.get_text(" ").split())
+    # the hijacks' harmless parts stay as text: the names, link texts, alt texts
+    assert "City meta-refresh" in text and "click js" in text and "handler div" in text
+    assert {"relative image", "remote image", "handler image"} <= {
+        img.get("alt") for img in soup.find_all("img")
+    }
+    # the page's own parts
+    assert soup.find("section", class_="c3-summary") and soup.select("nav.c3-toc li")
+    assert soup.find("footer", class_="c3-provenance")
+    csp = soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"})
+    assert csp["content"] == CASE_STUDY_CSP
+
+
+@pytest.mark.parametrize("name", sorted(HIJACKS))
+def test_sanitize_html_removes_hijack(name):
+    cleaned = sanitize_html(f"<p>before</p>{HIJACKS[name]}<p>after</p>")
+    assert cleaned.startswith("<p>before</p>") and cleaned.endswith("<p>after</p>")
+    head = "<meta http-equiv='Content-Security-Policy'><link href='data:,'><style></style>"
+    head += "<style></style>"  # as the template's head: the CSP, the icon, two stylesheets
+    assert_no_hijack(f"<html><head>{head}</head><body><main>{cleaned}</main></body></html>")
+
+
+def test_sanitize_html_keeps_case_study_content():
+    assert sanitize_html(NORMAL_HTML) == (
+        '<table class="c3-table dataframe"><caption>Normal table</caption><thead>'
+        '<tr style="text-align:right"><th halign="left" colspan="2">Head</th></tr></thead>'
+        '<tbody><tr><th rowspan="1" valign="top">Row</th><td>42</td></tr></tbody></table>'
+        f'<figure class="c3-figure"><img src="{PNG_DATA}" alt="Normal figure">'
+        "<figcaption>Normal caption</figcaption></figure>"
+        '<details class="c3-details"><summary>Normal details</summary><p>Inside</p></details>'
+        '<ol class="c3-sources"><li>ITDP 2018, https://www.itdp.org/ (a source, as text)</li>'
+        "</ol>"
+    )
+    mathml = tex_to_mathml(r"E_p = A \sum_m S_m^{2}", display=True)
+    assert soup_of(sanitize_html(mathml)) == soup_of(mathml)  # entities come back decoded
+
+
+def test_sanitize_html_keeps_only_raster_data_images():
+    for mime in ("png", "jpeg", "gif", "webp"):
+        img = f'<img src="data:image/{mime};base64,AAAA" alt="x">'
+        assert sanitize_html(img) == img
+    assert sanitize_html('<img src="data:image/svg+xml;base64,AAAA">') == "<img>"
+    assert sanitize_html('<img src="data:text/html;base64,AAAA">') == "<img>"
+
+
+def test_sanitize_html_keeps_only_plain_style_declarations():
+    styled = (
+        '<p style="color: rgb(1, 2, 3); text-align: right; background: url(x.png); '
+        "width: expression(alert(1)); text-align: \\75 rl(x); font-weight: bold /* c */; "
+        '--x: url(https://evil.example/v.png); position: fixed">p</p>'
+    )
+    assert sanitize_html(styled) == '<p style="color:rgb(1, 2, 3);text-align:right">p</p>'
+    assert sanitize_html('<p style="position: fixed; inset: 0">p</p>') == "<p>p</p>"
+
+
+def test_export_html_sanitises_outputs_and_markdown():
+    page = export_html(hijack_notebook(), PROVENANCE)
+    assert_no_hijack(page)
+    assert_normal_content(page)
+
+
+@pytest.mark.slow
+def test_export_html_sanitises_params_and_outputs_end_to_end(tmp_path, params_dir):
+    """A built page: a city name with a meta refresh, outputs with every hijack."""
+    meta = HIJACKS["meta-refresh"]
+    edit_yaml(params_dir / "cities" / "pasig.yaml", lambda d: d.update(name=f"Pasig{meta}"))
+    edit_yaml(params_dir / "pairs" / "pasig-taipei.yaml", lambda d: d.update(name=f"P{meta}"))
+    hijacks = json.dumps(HIJACKS)
+    make_notebook(
+        tmp_path / "nbs" / "emissions_inventory.ipynb",
+        "from c3lib.kit import casestudy as cs\n"
+        "cs.show_context(cs.load_case(pair, 'emissions-inventory', params_dir))",
+        "import json\nfrom IPython.display import HTML, Markdown, display\n"
+        f"for name, payload in json.loads({hijacks!r}).items():\n"
+        "    display(HTML(payload))\n"
+        "    display(Markdown(f'City **{name}** {payload}'))",
+        f"display(HTML({NORMAL_HTML!r}))\ndisplay(Markdown({NORMAL_MARKDOWN!r}))",
+    )
+    (spec,) = plan(
+        load_catalog(params_dir),
+        tmp_path / "out",
+        pairs=["pasig-taipei"],
+        actions=["emissions-inventory"],
+        notebooks_dir=tmp_path / "nbs",
+    )
+    assert run(spec).status == "ok"
+    page = target_paths(tmp_path / "out", "pasig-taipei", "emissions-inventory")["html"]
+    html_text = page.read_text(encoding="utf-8")
+    assert_no_hijack(html_text)
+    soup = soup_of(html_text)
+    assert soup.find("caption", string="Normal table").parent["class"] == ["c3-table", "dataframe"]
+    assert soup.find("img", alt="Normal figure")["src"] == PNG_DATA
+    assert soup.find("h2", string="Normal section") and soup.find("math")
+    assert "Pasig" in soup.find("main").get_text()
+
+
+@pytest.mark.browser
+def test_export_html_hijacks_do_nothing_in_browser(tmp_path):
+    """Chromium opens the page: it stays, requests nothing, shows its content, runs nothing."""
+    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, browser_or_skip
+
+    sync_playwright = browser_or_skip()
+    path = tmp_path / "hijack.html"
+    path.write_text(export_html(hijack_notebook(), PROVENANCE), encoding="utf-8")
+    url = path.as_uri()
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = chromium.new_page(viewport={"width": 1280, "height": 900})
+            requests, dialogs, navigations = [], [], []
+            page.on("request", lambda req: requests.append(req.url))
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.on("framenavigated", lambda f: navigations.append(f.url))
+            page.goto(url, wait_until="load")
+            page.wait_for_timeout(1500)  # a refresh after 0 s, or any late load, would be seen
+            assert page.url == url and navigations == [url]
+            assert [r for r in requests if r != url and not r.startswith("data:")] == []
+            assert page.evaluate("document.querySelectorAll('main a[href]').length") > 0
+            for i in range(page.locator("main a[href]").count()):
+                page.locator("main a[href]").nth(i).click()
+                assert page.url.split("#")[0] == url
+            assert dialogs == []
+            assert [r for r in requests if r != url and not r.startswith("data:")] == []
+            shown = page.evaluate(
+                """() => ({
+                body: getComputedStyle(document.body).display,
+                main: document.querySelector('main').getBoundingClientRect().height,
+                table: document.querySelector('table.dataframe').getBoundingClientRect().height,
+                figure: document.querySelector('figure.c3-figure img').complete,
+                styles: document.styleSheets.length,
+            })"""
+            )
+            assert shown["body"] != "none" and shown["main"] > 500 and shown["table"] > 0
+            assert shown["figure"] and shown["styles"] == 2  # the template's two
+            assert "Normal section" in page.inner_text("main")
+        finally:
+            chromium.close()

@@ -17,7 +17,7 @@ LAYERS = [
     ("c3lib.topics",),
     ("c3lib.kit",),
     ("c3lib.build",),
-    ("c3lib.cli", "c3lib.scaffold", "c3lib.__main__"),
+    ("c3lib.cli", "c3lib.scaffold", "c3lib.datasheet", "c3lib.__main__"),
 ]
 PRESENTATION = ("matplotlib", "IPython", "ipywidgets", "html", "c3lib.kit", "c3lib.build")
 

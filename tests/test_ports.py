@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from c3lib.exceptions import C3Error, ReferenceDataError
+from c3lib.params import Measure
 from c3lib.reference import field_table
 from c3lib.topics.ports import model as ports
 from c3lib.topics.ports import views as port_views
@@ -560,12 +561,64 @@ def test_assumption_inputs_drops_moot_rows_and_adds_settings():
 
 
 def test_grid_factor_from_profile():
-    class Q:
-        value = 0.494
+    assert ports.grid_factor({"grid_ef": 0.494}) == pytest.approx(0.494)
+    assert math.isnan(ports.grid_factor({}))
 
-    class City:
-        def __init__(self, profile):
-            self.profile = profile
 
-    assert ports.grid_factor(City({"grid_ef": Q()})) == pytest.approx(0.494)
-    assert math.isnan(ports.grid_factor(City({})))
+# --- measures already in place -----------------------------------------------------------
+
+
+def measure(**kw) -> Measure:
+    base = {"action": "port-operations", "measure": "m", "start_year": 2009, "source": "s"}
+    return Measure(**{**base, **kw})
+
+
+def test_with_measures_in_place_counts_speed_limit_in_force():
+    vsr = measure(lever="vessel-speed-reduction", setting={"value": 12.0, "unit": "kn"})
+    port, counted = ports.with_measures_in_place(make_port(), [vsr], 2024, 0.9)
+    assert port.rsz_speed_kn == 12.0 and port.rsz_compliance == 0.9
+    assert [c.counted for c in counted] == [True]
+
+
+def test_with_measures_in_place_skips_ended_unset_and_unmodelled():
+    ended = measure(lever="shore-power", setting={"value": 0.5, "unit": "fraction"}, end_year=2015)
+    unset = measure(lever="shore-power")
+    other = measure(lever="fuel-sulphur", setting={"value": 12.0, "unit": "kn"})
+    port, counted = ports.with_measures_in_place(make_port(), [ended, unset, other], 2024)
+    assert port == make_port()
+    assert [c.counted for c in counted] == [False, False, False]
+    assert "not in force" in counted[0].how and "no setting" in counted[1].how
+
+
+def test_measure_saving_smaller_on_baseline_with_measure_in_place():
+    # A speed limit already in force leaves the same "new" limit little or nothing to save
+    vsr = measure(lever="vessel-speed-reduction", setting={"value": 12.0, "unit": "kn"})
+    zero = make_port()
+    done, _ = ports.with_measures_in_place(zero, [vsr], 2024, LEVERS.vsr_compliance)
+    cut = {
+        name: ports.measure_reductions(p, LEVERS, ["vessel-speed-reduction"])
+        .query("pollutant == 'NOx'")["reduction_t_per_yr"]
+        .iloc[0]
+        for name, p in (("zero", zero), ("done", done))
+    }
+    assert cut["zero"] > 0
+    assert cut["done"] < cut["zero"]
+
+
+def test_san_diego_port_baseline_includes_speed_reduction():
+    """Shipped data: San Diego's vessel speed reduction (since 2009) is in its baseline."""
+    from c3lib.kit import casestudy as cs
+
+    case = cs.load_case("bangkok-san-diego", "port-operations")
+    city = case.cities["mentor"]
+    assert city.id == "san-diego"
+    built = ports.port_from_inputs(cs.inputs(case), "mentor", city.name, 20.0)
+    mine = [m for m in city.measures if m.action == "port-operations"]
+    done, counted = ports.with_measures_in_place(built, mine, 2024, LEVERS.vsr_compliance)
+    assert any(c.counted and c.lever == "vessel-speed-reduction" for c in counted)
+
+    def vsr_cut(p):
+        red = ports.measure_reductions(p, LEVERS, ["vessel-speed-reduction"])
+        return red.query("pollutant == 'NOx'")["reduction_t_per_yr"].iloc[0]
+
+    assert vsr_cut(done) < vsr_cut(built)

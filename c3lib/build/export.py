@@ -14,10 +14,14 @@ finishing pass over the rendered HTML. What a reviewer gets:
 - **Figures** numbered (CSS counter) with captions and alt text; a plain image output gets
   its alt text from its ``text/plain`` or, for matplotlib's bare repr, from its section.
 - **Math** as MathML (``latex2mathml``), rendered by the browser with no script.
-- **Offline and safe.** No script and no request to any host: no MathJax, require.js or
-  widget scripts; images embedded; a Content-Security-Policy that allows only inline
-  styles and ``data:`` images; any ``<script>``, event-handler attribute or remote
-  resource that an output carries is removed.
+- **Offline and safe.** No script, no request to any host and no way away from the page:
+  no MathJax, require.js or widget scripts; images embedded; a Content-Security-Policy
+  that allows only inline styles and ``data:`` images. Every HTML output, Markdown cell,
+  Markdown output and raw cell is sanitised (:func:`sanitize_html`, ``nh3`` with an
+  allow-list) before it goes into the page: no script, ``<style>``, ``<meta>``, ``<base>``,
+  form, frame, object or inline SVG, no event handler, no link but to the page's own
+  anchors, no image but an embedded raster one. The template's own markup and stylesheet
+  are not notebook content and are kept as they are.
 - **Provenance footer**: c3lib version, commit, params hash, build time, parameters.
 """
 
@@ -40,6 +44,9 @@ __all__ = [
     "TEMPLATES_DIR",
     "TEMPLATE_NAME",
     "WIDGET_MIME",
+    "SAFE_TAGS",
+    "SAFE_ATTRIBUTES",
+    "sanitize_html",
     "CASE_STUDY_CSP",
     "HEADLINE_ROWS",
     "html_exporter",
@@ -68,15 +75,12 @@ HEADLINE_ROWS = 8
 CODE_MODES = ("fold", "hide")
 
 _IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
-_DROPPED_MIMES = (WIDGET_MIME, "application/javascript")
+# the lab template writes Mermaid source into the page unescaped, for a script to draw
+_DROPPED_MIMES = (WIDGET_MIME, "application/javascript", "text/vnd.mermaid")
 # matplotlib's and IPython's bare reprs ("<Figure size 640x480 with 1 Axes>") say nothing
 _BARE_REPR = re.compile(r"^<.*>$", re.S)
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _STEP_LABEL = {"done": "done", "in-progress": "in progress", "not-started": "not started"}
-_REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:|//)", re.I)
-_SAFE_SCHEMES = ("data:", "#")
-_EMBED_TAGS = ("script", "iframe", "object", "embed", "frame", "frameset", "applet", "base")
-_SRC_ATTRS = ("src", "srcset", "poster", "data", "background")
 
 
 # --- Math -----------------------------------------------------------------------------
@@ -101,6 +105,134 @@ def tex_to_mathml(tex: str, display: bool = False) -> str:
             return mathml.replace("<math ", f'<math alttext="{html.escape(tex)}" ', 1)
     cls = "c3-tex c3-tex-block" if display else "c3-tex"
     return f'<code class="{cls}">{html.escape(tex)}</code>'
+
+
+# --- Sanitising what the notebook puts on the page ---------------------------------------
+
+#: MathML elements, as latex2mathml writes them (no annotation-xml: it can hold HTML).
+MATH_TAGS = frozenset(
+    {
+        *("math", "mrow", "mi", "mo", "mn", "ms", "mtext", "mspace", "msub", "msup", "msubsup"),
+        *("mfrac", "msqrt", "mroot", "munder", "mover", "munderover", "mmultiscripts"),
+        *("mprescripts", "none", "mstyle", "mpadded", "mphantom", "menclose", "merror"),
+        *("mfenced", "mtable", "mtr", "mtd", "mlabeledtr", "semantics"),
+    }
+)
+#: Elements notebook content may use: text, lists, tables, figures, details, and MathML.
+SAFE_TAGS = MATH_TAGS | {
+    *("p", "br", "hr", "div", "span", "section", "article", "aside", "blockquote", "pre"),
+    *("h1", "h2", "h3", "h4", "h5", "h6", "a", "abbr", "b", "bdi", "bdo", "cite", "code"),
+    *("data", "del", "dfn", "em", "i", "ins", "kbd", "mark", "q", "s", "samp", "small"),
+    *("strong", "sub", "sup", "time", "u", "var", "wbr", "ruby", "rp", "rt"),
+    *("ul", "ol", "li", "dl", "dt", "dd", "details", "summary", "figure", "figcaption"),
+    *("table", "caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr", "th", "td"),
+    "img",
+}
+#: Elements dropped with everything in them (their text would be noise, or worse, on the page).
+DROPPED_WITH_CONTENT = frozenset(
+    {
+        *("script", "style", "template", "noscript", "noembed", "noframes", "xmp", "title"),
+        *("iframe", "frame", "frameset", "object", "embed", "applet", "svg", "canvas"),
+        *("audio", "video", "textarea", "select", "annotation", "annotation-xml"),
+    }
+)
+_CELL_ATTRS = {"colspan", "rowspan", "headers", "scope", "align", "valign", "halign"}
+_MATH_ATTRS = {
+    *("display", "alttext", "xmlns", "mathvariant", "mathsize", "dir", "displaystyle"),
+    *("scriptlevel", "fence", "form", "stretchy", "separator", "lspace", "rspace", "minsize"),
+    *("maxsize", "largeop", "movablelimits", "symmetric", "accent", "accentunder", "width"),
+    *("height", "depth", "voffset", "linethickness", "open", "close", "separators", "notation"),
+    *("columnalign", "rowalign", "columnspacing", "rowspacing", "columnlines", "rowlines"),
+    *("frame", "framespacing", "equalrows", "equalcolumns", "align", "columnspan", "rowspan"),
+}
+#: Attributes by element (``*``: any element). ``href`` and ``src`` pass :func:`_safe_attribute`.
+SAFE_ATTRIBUTES = {
+    "*": {"class", "title", "lang", "dir", "style"},
+    **{h: {"id"} for h in ("h1", "h2", "h3", "h4", "h5", "h6")},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "ol": {"start", "reversed", "type"},
+    "li": {"value"},
+    "details": {"open"},
+    "time": {"datetime"},
+    "data": {"value"},
+    "col": {"span", "width"},
+    "colgroup": {"span", "width"},
+    "th": _CELL_ATTRS,
+    "td": _CELL_ATTRS,
+    "tr": {"align", "valign"},
+    **{tag: _MATH_ATTRS for tag in MATH_TAGS},
+}
+#: The only declarations a ``style`` attribute keeps: layout of text and tables, no URLs.
+SAFE_STYLE_PROPERTIES = frozenset(
+    {
+        *("text-align", "vertical-align", "font-weight", "font-style", "white-space"),
+        *("color", "background-color", "width", "min-width", "max-width", "padding"),
+        *("border-collapse", "text-decoration"),
+    }
+)
+# Images embedded as raster data only (an SVG is a document: it does not belong in a src).
+_DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*", re.I)
+# A plain CSS value: words, numbers, units, colours; no escape, comment, url() or expression()
+_STYLE_VALUE = re.compile(r"(?:[\w\s#%.,+-]|(?:rgba?|hsla?)\([\d\s.,%/]*\))*", re.A)
+
+
+def _safe_style(value: str) -> str | None:
+    """The declarations of a ``style`` attribute that set a safe property to a plain value."""
+    kept = []
+    for declaration in value.split(";"):
+        name, colon, val = declaration.partition(":")
+        name, val = name.strip().lower(), val.strip()
+        if colon and name in SAFE_STYLE_PROPERTIES and val and _STYLE_VALUE.fullmatch(val):
+            kept.append(f"{name}: {val}")
+    return "; ".join(kept) or None
+
+
+def _safe_attribute(tag: str, attr: str, value: str) -> str | None:
+    """Keep ``href`` only to this page's anchors, ``src`` only as embedded raster images,
+    ``style`` only as :func:`_safe_style` leaves it.
+
+    The sanitizer hands over values with entities decoded, so ``jav&#x09;ascript:`` and the
+    like arrive as what a browser would read.
+    """
+    if attr == "href":
+        return value if value.startswith("#") else None
+    if attr == "src":
+        return value if tag == "img" and _DATA_IMAGE.fullmatch(value) else None
+    if attr == "style":
+        return _safe_style(value)
+    return value
+
+
+@cache
+def _cleaner():
+    import nh3
+
+    return nh3.Cleaner(
+        tags=set(SAFE_TAGS),
+        clean_content_tags=set(DROPPED_WITH_CONTENT),
+        attributes={tag: set(attrs) for tag, attrs in SAFE_ATTRIBUTES.items()},
+        attribute_filter=_safe_attribute,
+        url_schemes={"data"},
+        filter_style_properties=set(SAFE_STYLE_PROPERTIES),
+        link_rel=None,  # no link leaves the page
+        strip_comments=True,
+    )
+
+
+def sanitize_html(fragment: str | bytes) -> str:
+    """A notebook's HTML with only what a static case study needs (allow-list, ``nh3``).
+
+    Kept: the elements of :data:`SAFE_TAGS` with the attributes of :data:`SAFE_ATTRIBUTES`,
+    links to anchors in the page (``#...``), images embedded as PNG, JPEG, GIF or WebP
+    ``data:`` URLs, and ``style`` attributes reduced to plain values of
+    :data:`SAFE_STYLE_PROPERTIES`. Gone: everything else — scripts, ``<style>``, ``<meta>``,
+    ``<base>``, forms, frames, objects, inline SVG, event handlers, and every link or
+    source that points anywhere else.
+    """
+    if isinstance(fragment, bytes):
+        fragment = fragment.decode("utf-8", errors="replace")
+    return _cleaner().clean(str(fragment))
 
 
 def _renderer_class():
@@ -154,6 +286,12 @@ def html_exporter(code: str = "fold"):
             )
             return MarkdownWithMath(renderer=renderer).render(source)
 
+        def default_filters(self):
+            # With sanitize_html on, the lab template passes every HTML output, Markdown
+            # cell and output and raw cell through ``clean_html``: here, our allow-list.
+            yield from super().default_filters()
+            yield ("clean_html", sanitize_html)
+
     config = Config()
     config.TagRemovePreprocessor.enabled = True
     config.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}
@@ -168,6 +306,7 @@ def html_exporter(code: str = "fold"):
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         exclude_input=code == "hide",
+        sanitize_html=True,
     )
 
 
@@ -318,7 +457,8 @@ def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` ready for a static page.
 
     - widget views and saved widget state go (each explorer carries a static HTML
-      rendering in the same output), and so do JavaScript outputs: the page runs no script;
+      rendering in the same output), and so do JavaScript and Mermaid outputs: the page
+      runs no script;
     - every image output gets alt text (``metadata.c3_alt``);
     - the title cell (the first Markdown cell that opens with a level-1 heading) is marked
       for the summary to follow it, and the record's title becomes the page title.
@@ -354,46 +494,6 @@ def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
-
-
-def _remove_active_content(soup) -> int:
-    """Drop scripts, event handlers, ``javascript:`` links and anything loaded from elsewhere."""
-    removed = 0
-    for tag in soup.find_all(_EMBED_TAGS):
-        tag.decompose()
-        removed += 1
-    for tag in soup.find_all("link"):
-        if "icon" not in (tag.get("rel") or []) or not str(tag.get("href", "")).startswith("data:"):
-            tag.decompose()
-            removed += 1
-    for tag in soup.find_all(True):
-        for attr in list(tag.attrs):
-            value = tag.attrs[attr]
-            value = " ".join(value) if isinstance(value, list) else str(value)
-            if attr.lower().startswith("on"):
-                del tag.attrs[attr]
-                removed += 1
-            elif attr.lower() in ("href", "xlink:href") and value.strip().lower().startswith(
-                ("javascript:", "vbscript:")
-            ):
-                del tag.attrs[attr]
-                removed += 1
-            elif (
-                attr.lower() in _SRC_ATTRS
-                and _REMOTE.match(value)
-                and not value.strip().startswith(_SAFE_SCHEMES)
-            ):
-                del tag.attrs[attr]
-                tag["data-c3-removed"] = "remote resource removed: the page is offline"
-                removed += 1
-    for style in soup.find_all("style"):
-        css = style.string or ""
-        cleaned = re.sub(r"@import[^;]*;", "", css)
-        cleaned = re.sub(r"url\(\s*(['\"]?)(?!data:)[^)]*\1\s*\)", "none", cleaned)
-        if cleaned != css:
-            style.string = cleaned
-            removed += 1
-    return removed
 
 
 def _outline(soup) -> None:
@@ -448,9 +548,6 @@ def finish_page(page: str) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(page, features="html.parser")
-    removed = _remove_active_content(soup)
-    if removed:
-        log.warning("removed %d script(s), handler(s) or remote resource(s) from the page", removed)
     _outline(soup)
     for img in soup.find_all("img"):
         if not img.get("alt", "").strip():

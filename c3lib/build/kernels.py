@@ -2,7 +2,10 @@
 
 - **IPC.** On POSIX a kernel listens on Unix sockets in a private folder (which also holds
   its connection file), not on TCP: unreachable from other hosts, no port search, and
-  two kernels never race for the same socket names.
+  two kernels never race for the same socket names. That holds for every socket the
+  kernel opens: ipykernel binds the pipe on which forked children send their output to
+  ``tcp://127.0.0.1`` (with no setting to change it), so kernels are started through
+  :func:`launch_ipc_kernel`, which binds it beside the channels (``<folder>/k-<port>-pipe``).
 - **Boot-ahead.** :class:`Kernels` can launch the next run's kernel while the current run
   executes; a kernel still serves exactly one run.
 - **Warm forks.** A :class:`Template` is a process that has imported ipykernel, numpy,
@@ -30,7 +33,14 @@ import threading
 import uuid
 from dataclasses import dataclass
 
-__all__ = ["Kernel", "Kernels", "Template", "kernel_manager_class", "close_thread_loop"]
+__all__ = [
+    "Kernel",
+    "Kernels",
+    "Template",
+    "kernel_manager_class",
+    "close_thread_loop",
+    "launch_ipc_kernel",
+]
 
 log = logging.getLogger("c3lib")
 
@@ -42,6 +52,8 @@ TEMPLATE_IMPORTS = ["ipykernel.kernelapp", "numpy", "pandas", "matplotlib", "mat
 TEMPLATE_PACKAGES = ("topics", "kit")
 NOT_IN_TEMPLATE = {"c3lib.kit.explore"}
 HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # as nbclient does
+IPYKERNEL_LAUNCHER = ["-m", "ipykernel_launcher"]  # in the python3 kernelspec's argv
+IPC_LAUNCHER = ["-m", "c3lib.build.kernels"]  # this module: see launch_ipc_kernel
 
 
 def kernel_manager_class(folder: str, template: Template | None = None):
@@ -59,6 +71,12 @@ def kernel_manager_class(folder: str, template: Template | None = None):
             kwargs.setdefault("transport", "ipc")
             kwargs.setdefault("ip", os.path.join(folder, "k"))
             super().__init__(**kwargs)
+
+        def format_kernel_cmd(self, extra_arguments=None):
+            cmd = super().format_kernel_cmd(extra_arguments)
+            if cmd[1:3] == IPYKERNEL_LAUNCHER:  # ipykernel, through our launcher
+                cmd[1:3] = IPC_LAUNCHER
+            return cmd
 
         async def _async_pre_start_kernel(self, **kw):
             if template is not None and self.provisioner is None:
@@ -150,6 +168,63 @@ class Kernels:
             log.warning("kernel cleanup: %s", exc)
         finally:
             shutil.rmtree(kernel.folder, ignore_errors=True)
+
+
+def _ipc_pipe_iopub_class():
+    import zmq
+    from ipykernel.iostream import IOPubThread
+    from zmq.eventloop.zmqstream import ZMQStream
+
+    class IPCPipeIOPubThread(IOPubThread):
+        """ipykernel's IOPub thread, with its pipe from forked children on IPC, not TCP.
+
+        The pipe is bound next to the IOPub socket (its address plus ``-pipe``) when that
+        socket is IPC, and to ipykernel's ``tcp://127.0.0.1`` otherwise. Messages on it
+        are checked against a random key, as ipykernel does.
+        """
+
+        def _setup_pipe_in(self):
+            endpoint = self.socket.getsockopt(zmq.LAST_ENDPOINT).decode()
+            if not endpoint.startswith("ipc://"):
+                return super()._setup_pipe_in()
+            self._pipe_uuid = os.urandom(16)
+            self._pipe_address = f"{endpoint}-pipe"
+            pipe_in = self.socket.context.socket(zmq.PULL)
+            pipe_in.linger = 0
+            try:
+                pipe_in.bind(self._pipe_address)
+            except zmq.ZMQError as exc:
+                log.warning("no output from forked children: %s: %s", self._pipe_address, exc)
+                self._pipe_flag = False
+                pipe_in.close()
+                return None
+            self._pipe_in = ZMQStream(pipe_in, self.io_loop)
+            self._pipe_in.on_recv(self._handle_pipe_msg)
+            return None
+
+        def _setup_pipe_out(self):
+            address = getattr(self, "_pipe_address", None)
+            if address is None:
+                return super()._setup_pipe_out()
+            ctx = zmq.Context()  # a new one: this runs in a forked child
+            pipe_out = ctx.socket(zmq.PUSH)
+            pipe_out.linger = 3000  # as ipykernel's: wait up to 3 s to send, then drop
+            pipe_out.connect(address)
+            return ctx, pipe_out
+
+    return IPCPipeIOPubThread
+
+
+def launch_ipc_kernel() -> None:
+    """Run ipykernel (as ``python -m ipykernel_launcher`` would) with its output pipe on IPC.
+
+    ipykernel's app makes its :class:`~ipykernel.iostream.IOPubThread` by that name from
+    its own module; in this process (the kernel's) that name is our subclass.
+    """
+    from ipykernel import kernelapp
+
+    kernelapp.IOPubThread = _ipc_pipe_iopub_class()
+    kernelapp.launch_new_instance()
 
 
 def _alive(kernel: Kernel) -> bool:
@@ -285,7 +360,7 @@ def _reap(pid: int) -> int | None:
 
 
 def _become_kernel(conn, cmd: list[str], env: dict[str, str], cwd: str) -> None:
-    """In a forked child: turn into ``python -m ipykernel_launcher ARGS`` and never return."""
+    """In a forked child: turn into ``python -m c3lib.build.kernels ARGS`` and never return."""
     code = 1
     try:
         conn.close()
@@ -312,9 +387,7 @@ def _become_kernel(conn, cmd: list[str], env: dict[str, str], cwd: str) -> None:
         os.environ["JPY_PARENT_PID"] = str(os.getppid())
         sys.argv = ["ipykernel_launcher", *cmd[3:], parent]
         sys.path[0] = cwd  # as for ``python -m ipykernel_launcher`` started in cwd
-        from ipykernel import kernelapp
-
-        kernelapp.launch_new_instance()
+        launch_ipc_kernel()
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0
@@ -325,7 +398,7 @@ def _become_kernel(conn, cmd: list[str], env: dict[str, str], cwd: str) -> None:
 
 
 def _is_ipykernel(cmd: list[str]) -> bool:
-    return len(cmd) >= 3 and cmd[1:3] == ["-m", "ipykernel_launcher"]
+    return len(cmd) >= 3 and cmd[1:3] in (IPC_LAUNCHER, IPYKERNEL_LAUNCHER)
 
 
 class _Forked:
@@ -403,3 +476,9 @@ def _fork_provisioner_class():
 
         _fork_provisioner = ForkProvisioner
     return _fork_provisioner
+
+
+if __name__ == "__main__":  # the kernel command of kernel_manager_class's managers
+    if sys.path and (sys.path[0] == "" or os.path.abspath(sys.path[0]) == os.getcwd()):
+        del sys.path[0]  # as ipykernel_launcher: IPython puts the working folder back
+    launch_ipc_kernel()

@@ -29,6 +29,7 @@ from c3lib.params import Catalog
 __all__ = [
     "STATUS_LABELS",
     "progress_grid",
+    "partner_measures",
     "collect_states",
     "index_html",
     "compare_html",
@@ -204,6 +205,65 @@ def _roles_text(catalog: Catalog, pair, note: bool = True) -> str:
     return text
 
 
+def _measure_text(m) -> str:
+    years = f"{m.start_year}–{m.end_year}" if m.end_year else f"since {m.start_year}"
+    return f"{m.measure} ({years})"
+
+
+def partner_measures(catalog: Catalog, pair) -> list[tuple[str, list]]:
+    """The mentor city's measures for each of the pair's focus actions (action title, list)."""
+    mentor = catalog.cities[pair.mentor]
+    out = []
+    for f in pair.focus:
+        found = sorted(
+            (m for m in mentor.measures if m.action == f.action), key=lambda m: m.start_year
+        )
+        out.append((catalog.actions[f.action].title, found))
+    return out
+
+
+def _partner_html(catalog: Catalog, pair) -> str:
+    mentor = catalog.cities[pair.mentor]
+    items = []
+    for title, found in partner_measures(catalog, pair):
+        listed = "; ".join(_esc(_measure_text(m)) for m in found) or "none recorded"
+        items.append(f"<li><strong>{_esc(title)}</strong>: {listed}</li>")
+    if not items:
+        return ""
+    return (
+        f'<p class="c3-muted">What {_esc(mentor.name)} has already done for the pair\'s focus '
+        f'actions:</p><ul class="c3-measures">{"".join(items)}</ul>'
+    )
+
+
+def _measures_section(catalog: Catalog, action_id: str) -> str:
+    """Which cities have which measures in place for one action (compare pages)."""
+    rows = []
+    for city in sorted(catalog.cities.values(), key=lambda c: c.name):
+        found = sorted(
+            (m for m in city.measures if m.action == action_id), key=lambda m: m.start_year
+        )
+        levers = sorted(
+            {m.lever.replace("-", " ") for m in found if m.lever not in (None, "other")}
+        )
+        listed = "; ".join(_esc(_measure_text(m)) for m in found)
+        note = _esc(city.measures_note) if not found and city.measures_note else "—"
+        rows.append(
+            f'<tr><th scope="row">{_esc(city.name)}</th>'
+            f"<td>{_esc(', '.join(levers)) or '—'}</td>"
+            f"<td>{listed or note}</td></tr>"
+        )
+    return (
+        '<section aria-labelledby="measures-title"><h2 id="measures-title">Measures in place'
+        "</h2><p>What each city of the programme has already done for this action item, "
+        "from its params (each measure with its source in the case studies).</p>"
+        '<div class="c3-scroll" tabindex="0" role="region" aria-label="Measures by city">'
+        '<table class="c3-table"><thead><tr><th scope="col">City</th>'
+        '<th scope="col">Levers</th><th scope="col">Measures</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
+    )
+
+
 def _select(name: str, label: str, options: list[tuple[str, str]]) -> str:
     opts = "".join(f'<option value="{_esc(v)}">{_esc(t)}</option>' for v, t in options)
     return (
@@ -231,6 +291,7 @@ def index_html(
             f'aria-labelledby="pair-{_esc(pair.id)}-title">'
             f'<h3 id="pair-{_esc(pair.id)}-title">{_esc(pair.name)}</h3>'
             f"<p>{_roles_text(catalog, pair)}</p>"
+            f"{_partner_html(catalog, pair)}"
             f'<div class="c3-scroll" tabindex="0" role="region" '
             f'aria-label="Case studies of {_esc(pair.name)}">'
             f'<table class="c3-table c3-runs"><thead><tr><th scope="col">Case study</th>'
@@ -408,6 +469,7 @@ def compare_html(catalog: Catalog, action_id: str, states: dict[tuple[str, str],
             '<th scope="col">Assumptions</th><th scope="col">Built (UTC)</th></tr></thead>'
             f"<tbody>{''.join(runs)}</tbody></table></div></section>"
         )
+    parts.append(_measures_section(catalog, action_id))
     if missing:
         names = ", ".join(_esc(p.name) for p in missing)
         parts.append(f"<p>Not built for this action: {names}.</p>")

@@ -21,9 +21,14 @@ __all__ = ["Comparison", "our_value", "compare", "AGREEMENT"]
 AGREEMENT = (0.5, 2.0)
 
 #: scopes that mean "the whole" in a record, by metric
-_TOTAL_SCOPES = ("total", "port")
+_TOTAL_SCOPES = ("total", "port", "documented")
 #: published metric names that a record calls otherwise
-_ALIASES = {"port_emissions": "total_emissions"}
+_ALIASES = {
+    "port_emissions": "total_emissions",
+    "bikeshare_daily_trips": "existing_daily_trips",
+    "bikeshare_bikes": "existing_bikes",
+    "bikeshare_stations": "existing_stations",
+}
 
 
 @dataclass(frozen=True)
@@ -63,11 +68,11 @@ class Comparison:
     sentence: str
 
 
-def _find(metrics: Iterable[Mapping], metric: str, pollutant, scopes) -> float:
+def _find(metrics: Iterable[Mapping], metric: str, pollutant, scopes) -> tuple[float, str]:
     for m in metrics:
         if m["metric"] == metric and m.get("pollutant") == pollutant and m.get("scope") in scopes:
-            return float(m["value"])
-    return math.nan
+            return float(m["value"]), m["unit"]
+    return math.nan, ""
 
 
 def our_value(metrics: Sequence[Mapping], figure) -> tuple[float, str]:
@@ -90,19 +95,13 @@ def our_value(metrics: Sequence[Mapping], figure) -> tuple[float, str]:
     """
     pollutant = figure.pollutant
     if figure.metric == "sector_share":
-        part = _find(metrics, "sector_emissions", pollutant, (figure.sector,))
-        whole = _find(metrics, "total_emissions", pollutant, _TOTAL_SCOPES)
+        part, _ = _find(metrics, "sector_emissions", pollutant, (figure.sector,))
+        whole, _ = _find(metrics, "total_emissions", pollutant, _TOTAL_SCOPES)
         return (part / whole if whole else math.nan), "fraction"
     metric = _ALIASES.get(figure.metric, figure.metric)
     scopes = (figure.sector,) if figure.sector else (None, *_TOTAL_SCOPES)
-    for m in metrics:
-        if (
-            m["metric"] == metric
-            and m.get("pollutant") == pollutant
-            and m.get("scope") in scopes
-        ):
-            return float(m["value"]), m["unit"]
-    return math.nan, figure.unit
+    value, unit = _find(metrics, metric, pollutant, scopes)
+    return value, unit or figure.unit
 
 
 def _what(figure) -> str:

@@ -322,6 +322,7 @@ def metrics(assessments: dict[str, Assessment]) -> pd.DataFrame:
         add(city, "docks_needed", a.sizing.loc["docks", "plan"], "docks", "planned")
         add(city, "existing_stations", a.existing.stations, "stations", "documented")
         add(city, "existing_bikes", a.existing.bikes, "bikes", "documented")
+        add(city, "existing_daily_trips", a.existing.daily_trips, "trips/day", "documented")
         for scope, o in (("planned", a.plan), ("documented", a.observed)):
             if o is None:
                 continue

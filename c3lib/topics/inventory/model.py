@@ -802,7 +802,12 @@ def check_factors() -> list[str]:
 
 
 def module_lines(
-    port_inputs: pd.DataFrame, cooking_inputs: pd.DataFrame, role: str, city, rsz_nm: float = 20.0
+    port_inputs: pd.DataFrame,
+    cooking_inputs: pd.DataFrame,
+    role: str,
+    name: str,
+    grid_ef: float,
+    rsz_nm: float = 20.0,
 ) -> pd.DataFrame:
     """The ports-and-shipping and commercial-cooking lines for one city.
 
@@ -817,8 +822,10 @@ def module_lines(
         actions for the pair.
     role : str
         ``mentor`` or ``learning``.
-    city : c3lib.params.City
-        The city in that role.
+    name : str
+        The city's name.
+    grid_ef : float
+        Its grid CO2 factor (shore power). [kg CO2/kWh]
     rsz_nm : float
         Reduced-speed-zone length used by the port model. [nm]
 
@@ -830,7 +837,7 @@ def module_lines(
     from c3lib.topics.cooking import model as cooking
     from c3lib.topics.ports import model as ports
 
-    port = ports.port_from_inputs(port_inputs, role, city.name, rsz_nm, ports.grid_factor(city))
+    port = ports.port_from_inputs(port_inputs, role, name, rsz_nm, grid_ef)
     port_t = ports.port_emissions(port).groupby("pollutant")["t_per_yr"].sum()
     own = cooking_inputs[cooking_inputs["role"] == role].set_index("field")
     cook_t = cooking.totals(cooking.inventory(cooking.restaurant_counts(own)))

@@ -23,7 +23,7 @@ Units: power [kW], energy [kWh], speed [kn], distance [nm], time [h], emission f
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 
@@ -46,6 +46,8 @@ __all__ = [
     "Levers",
     "port_from_inputs",
     "grid_factor",
+    "InPlace",
+    "with_measures_in_place",
     "propeller_load_factor",
     "bsfc_at_load",
     "low_load_adjustment",
@@ -317,16 +319,22 @@ class Levers:
     che_electric_share: float
 
 
-def grid_factor(city) -> float:
-    """A city's grid CO2 factor from its profile (``grid_ef``), NaN when it has none. [kg CO2/kWh]
+def grid_factor(profile: Mapping[str, float]) -> float:
+    """A city's grid CO2 factor from its resolved profile, NaN when it has none.
 
     Parameters
     ----------
-    city : c3lib.params.City
-        Any object with a ``profile`` mapping of field to a quantity with ``value``.
+    profile : mapping
+        Profile values by field, each resolved at its level (city, region or country;
+        :func:`c3lib.kit.casestudy.profiles`).
+
+    Returns
+    -------
+    float
+        [kg CO2/kWh]
     """
-    q = city.profile.get("grid_ef")
-    return float(q.value) if q is not None else math.nan
+    value = profile.get("grid_ef")
+    return float(value) if value is not None else math.nan
 
 
 def _role_values(inputs: pd.DataFrame, role: str) -> dict[str, float]:
@@ -1212,6 +1220,89 @@ def cleaner_che(port: Port, electric_share: float) -> Port:
     if not 0 <= electric_share <= 1:
         raise C3Error(f"electric share must be in [0, 1], got {electric_share:g}")
     return replace(port, che_electric_share=electric_share)
+
+
+@dataclass(frozen=True)
+class InPlace:
+    """A measure a city has taken, and whether the baseline counts it.
+
+    Attributes
+    ----------
+    measure : str
+        What the city calls it.
+    lever : str
+        The workbook lever it maps to.
+    counted : bool
+        Whether the baseline includes it.
+    how : str
+        The setting the baseline uses, or why it is not counted.
+    """
+
+    measure: str
+    lever: str
+    counted: bool
+    how: str
+
+
+def with_measures_in_place(
+    port: Port, measures: Sequence, year: int, vsr_compliance: float = 1.0
+) -> tuple[Port, list[InPlace]]:
+    """The port with the measures in force in ``year``, as its baseline.
+
+    A measure counts when it maps to a lever this workbook models
+    (``vessel-speed-reduction``: ``setting`` in kn, applied in the port's reduced-speed
+    zone; ``shore-power`` and ``equipment-electrification``: ``setting`` as a fraction;
+    ``fuel-sulphur``: ``setting`` in % m/m), is in force in ``year`` (started, not
+    ended) and records its setting. Scenarios built on this baseline then show what a
+    measure would add to what is already done.
+
+    Parameters
+    ----------
+    port : Port
+        The port from its inputs (no measure in force).
+    measures : sequence of c3lib.params.Measure
+        The city's recorded measures for port operations.
+    year : int
+        The year the baseline describes.
+    vsr_compliance : float, optional
+        Share of transits that keep to a speed limit in force. [-]
+
+    Returns
+    -------
+    port : Port
+    in_place : list of InPlace
+        Every measure with a lever, counted or not, and why.
+    """
+    out = []
+    for m in measures:
+        if m.lever is None or m.lever == "other":
+            continue
+        in_force = m.start_year <= year and (m.end_year is None or m.end_year >= year)
+        unit = m.setting.unit if m.setting else ""
+        value = m.setting.value if m.setting else math.nan
+        why = ""
+        if not in_force:
+            why = f"not in force in {year} ({m.start_year}–{m.end_year or ''})"
+        elif m.setting is None:
+            why = "no setting recorded, so not modelled"
+        elif not port.has_port:
+            why = "no port inventory to apply it to"
+        elif m.lever == "vessel-speed-reduction" and unit == "kn":
+            port = vessel_speed_reduction(port, value, port.rsz_nm, vsr_compliance)
+            how = f"{value:g} kn in the {port.rsz_nm:g} nm zone, {vsr_compliance:.0%} compliance"
+        elif m.lever == "shore-power" and unit == "fraction":
+            port = shore_power(port, value)
+            how = f"{value:.0%} of berth hours"
+        elif m.lever == "fuel-sulphur" and unit == "% m/m":
+            port = fuel_switch(port, value)
+            how = f"fuel sulphur at most {value:g} % m/m"
+        elif m.lever in ("equipment-electrification", "cleaner-che") and unit == "fraction":
+            port = cleaner_che(port, value)
+            how = f"{value:.0%} of diesel equipment electrified"
+        else:
+            why = f"lever {m.lever} with a setting in {unit!r} is not modelled here"
+        out.append(InPlace(m.measure, m.lever, not why, why or how))
+    return port, out
 
 
 def measure_scenarios(

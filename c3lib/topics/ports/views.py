@@ -31,6 +31,7 @@ from c3lib.topics.ports.model import (
 )
 
 __all__ = [
+    "in_place_table",
     "emissions_table",
     "status_table",
     "status_text",
@@ -836,3 +837,27 @@ def lever_view(
         reds[label] = measure_reductions(base, levers, measures, factors)
     shown = ("NOx", "PM2.5", "SO2", "CO2")
     return plot_reductions(reds, shown), reductions_table(reds, shown).round(1)
+
+
+def in_place_table(in_place: Mapping[str, list], names: Mapping[str, str]) -> pd.DataFrame:
+    """Which recorded measures the baseline counts, by city, and the setting it uses.
+
+    Parameters
+    ----------
+    in_place : mapping of role to list of InPlace
+        From :func:`~c3lib.topics.ports.model.with_measures_in_place`.
+    names : mapping of role to str
+        City names.
+    """
+    rows = [
+        {
+            "City": names[role],
+            "Measure": m.measure,
+            "Lever": m.lever.replace("-", " "),
+            "In the baseline": "yes" if m.counted else "no",
+            "How": m.how,
+        }
+        for role, items in in_place.items()
+        for m in items
+    ]
+    return pd.DataFrame(rows, columns=["City", "Measure", "Lever", "In the baseline", "How"])
