@@ -325,6 +325,9 @@ def cmd_build(args) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    from c3lib.datasheet import write_pair_requests
+
+    write_pair_requests(cat, args.out, dict.fromkeys(s.pair for s in specs))
     index = write_index(cat, args.out)
     failed = [r for r in results if r.status == "failed"]
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "cached", "failed")}

@@ -45,12 +45,13 @@ import pandas as pd
 import yaml
 
 from c3lib import __version__
-from c3lib.build.store import atomic_write
+from c3lib.build.store import atomic_write, request_path
 from c3lib.exceptions import C3Error, ParamsError, ParamsErrors
 from c3lib.params import Catalog, city_inputs, load_catalog, read_yaml
 from c3lib.reference import QUALITY_FLAGS, field_table
 
 __all__ = [
+    "write_pair_requests",
     "FORMAT",
     "OUTLIER_FACTOR",
     "SheetError",
@@ -580,6 +581,30 @@ def write_request(
         raise C3Error(f"unknown format {fmt!r}; expected xlsx or csv")
     log.info("wrote %s (%d inputs)", path, len(rows))
     return path
+
+
+def write_pair_requests(catalog: Catalog, out_dir: str | Path, pairs: Iterable[str]) -> list[Path]:
+    """Write each pair's learning-city request next to its case studies, where stale.
+
+    A request is rewritten only when it is missing or older than a params file the pair
+    reads (:meth:`c3lib.params.Catalog.pair_files`), so a build with nothing new writes
+    nothing.
+
+    Returns
+    -------
+    list of Path
+        The requests written.
+    """
+    written = []
+    for pair_id in pairs:
+        pair = catalog.pairs[pair_id]
+        path = request_path(out_dir, pair_id, pair.learning)
+        sources = [catalog.params_dir / name for name in catalog.pair_files(pair_id)]
+        newest = max((s.stat().st_mtime for s in sources if s.is_file()), default=0.0)
+        if path.is_file() and path.stat().st_mtime >= newest:
+            continue
+        written.append(write_request(catalog, pair.learning, path))
+    return written
 
 
 # --- reading a returned request -----------------------------------------------------------

@@ -457,3 +457,41 @@ def test_import_request_libreoffice_round_trip(catalog, tmp_path):
     q = value_of(after, own["section"], own["field"])
     assert q["value"] == pytest.approx(plausible(own))
     assert (q["level"], q["year"], q["source"]) == ("city", 2023, SOURCE)
+
+
+def test_build_after_import_reruns_only_targets_of_that_city(catalog, tmp_path):
+    """An import changes one city's file; the next build re-runs only what reads it."""
+    from c3lib.build.batch import build
+    from c3lib.build.plan import plan
+    from tests.conftest import make_notebook
+
+    nbs = tmp_path / "nbs"
+    action = "emissions-inventory"
+    make_notebook(nbs / catalog.actions[action].notebook, "x = 1")
+    out = tmp_path / "out"
+
+    def run_all():
+        cat = load_catalog(catalog.params_dir)
+        specs = plan(cat, out, actions=[action], notebooks_dir=nbs)
+        return {r.pair: r.status for r in build(specs, jobs=1)}
+
+    assert set(run_all().values()) == {"ok"}
+    city_id, rows, own, _ = pick(catalog)
+    path = ds.write_request(catalog, city_id, tmp_path / "req.xlsx")
+    ds.import_request(fill(path, [(own, good(plausible(own)))]), catalog.params_dir)
+    again = run_all()
+    reads = {p.id for p in catalog.pairs.values() if city_id in (p.mentor, p.learning)}
+    assert reads and {p for p, s in again.items() if s == "ok"} == reads
+    assert all(s == "cached" for p, s in again.items() if p not in reads)
+
+
+def test_build_writes_the_learning_city_request_and_links_it(catalog, tmp_path):
+    from c3lib.build.site import write_index
+    from c3lib.build.store import request_path
+
+    pair = next(iter(catalog.pairs.values()))
+    (path,) = ds.write_pair_requests(catalog, tmp_path, [pair.id])
+    assert path == request_path(tmp_path, pair.id, pair.learning) and path.is_file()
+    assert ds.write_pair_requests(catalog, tmp_path, [pair.id]) == []  # up to date: untouched
+    index = write_index(catalog, tmp_path).read_text(encoding="utf-8")
+    assert f'href="{pair.id}/data-request-{pair.learning}.xlsx"' in index

@@ -22,7 +22,7 @@ import html
 from pathlib import Path
 
 from c3lib.build.export import TEMPLATE_NAME, TEMPLATES_DIR, headline_metrics, metric_rows
-from c3lib.build.store import atomic_write, read_status
+from c3lib.build.store import atomic_write, read_status, request_path
 from c3lib.kit.casestudy import format_number
 from c3lib.params import Catalog
 
@@ -236,6 +236,19 @@ def _partner_html(catalog: Catalog, pair) -> str:
     )
 
 
+def _request_html(catalog: Catalog, pair, out_dir: str | Path) -> str:
+    """A link to the learning city's data request, when the build wrote one."""
+    path = request_path(out_dir, pair.id, pair.learning)
+    if not path.is_file():
+        return ""
+    city = catalog.cities[pair.learning].name
+    return (
+        f'<p>Data to collect: <a href="{_esc(pair.id)}/{_esc(path.name)}">the data request for '
+        f"{_esc(city)}</a> (a spreadsheet of every input its case studies read, assumed ones "
+        "first, for the city's offices to fill in and return).</p>"
+    )
+
+
 def _measures_section(catalog: Catalog, action_id: str) -> str:
     """Which cities have which measures in place for one action (compare pages)."""
     rows = []
@@ -291,7 +304,7 @@ def index_html(
             f'aria-labelledby="pair-{_esc(pair.id)}-title">'
             f'<h3 id="pair-{_esc(pair.id)}-title">{_esc(pair.name)}</h3>'
             f"<p>{_roles_text(catalog, pair)}</p>"
-            f"{_partner_html(catalog, pair)}"
+            f"{_partner_html(catalog, pair)}{_request_html(catalog, pair, out_dir)}"
             f'<div class="c3-scroll" tabindex="0" role="region" '
             f'aria-label="Case studies of {_esc(pair.name)}">'
             f'<table class="c3-table c3-runs"><thead><tr><th scope="col">Case study</th>'

@@ -28,6 +28,7 @@ __all__ = [
     "RunResult",
     "Artifacts",
     "target_paths",
+    "request_path",
     "atomic_write",
     "read_status",
     "up_to_date",
@@ -79,6 +80,11 @@ def target_paths(out_dir: str | Path, pair: str, action: str) -> dict[str, Path]
         "error": ".error.json",
     }
     return {k: folder / f"{action}{suffix}" for k, suffix in names.items()}
+
+
+def request_path(out_dir: str | Path, pair: str, city: str) -> Path:
+    """Where a pair's data request for one city goes: ``<out>/<pair>/data-request-<city>.xlsx``."""
+    return Path(out_dir) / pair / f"data-request-{city}.xlsx"
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
