@@ -524,3 +524,19 @@ def test_assumption_rows_list_unsourced_controls():
     inputs = [r["input"] for r in rows]
     assert any("catalytic_oxidiser" in i for i in inputs)
     assert any(r["city"] == "san-jose" and "street" in r["input"] for r in rows)
+
+
+def test_restaurant_counts_total_split_by_default_mix():
+    # 1,000 restaurants in all, the five type counts global defaults 2:1:1:1:1 → 333.3, 166.7 …
+    rows = pd.DataFrame(
+        {
+            "value": [2.0, 1.0, 1.0, 1.0, 1.0, 1000.0],
+            "level": ["global"] * 5 + ["country"],
+        },
+        index=[f"{t}_restaurants" for t in ck.RESTAURANT_TYPES] + ["restaurants_total"],
+    )
+    counts = ck.restaurant_counts(rows)
+    assert counts.sum() == pytest.approx(1000.0)
+    assert counts.iloc[0] == pytest.approx(1000.0 / 3)
+    own = rows.assign(level=["city"] + ["global"] * 4 + ["country"])
+    assert ck.restaurant_counts(own).sum() == pytest.approx(6.0)  # a city count: kept as it is

@@ -32,6 +32,7 @@ __all__ = [
     "measures_paragraph",
     "plot_timeline",
     "show_measures",
+    "NOT_IN_BASELINE",
     "comparisons",
     "comparison_table",
     "show_comparisons",
@@ -81,8 +82,22 @@ def measures_table(case: Case) -> pd.DataFrame:
     )
 
 
-def measures_paragraph(case: Case) -> str:
-    """What the partner's record suggests for the learning city, from the data only."""
+#: what a case study says of its baseline when the workbook does not model the measures
+NOT_IN_BASELINE = (
+    "This workbook's baseline does not model these measures one by one: it starts from the "
+    "cities' data as recorded, which already reflect what the measures achieved."
+)
+
+
+def measures_paragraph(case: Case, baseline: str = NOT_IN_BASELINE) -> str:
+    """What the partner's record suggests for the learning city, from the data only.
+
+    Parameters
+    ----------
+    case : Case
+    baseline : str, optional
+        What the workbook's baseline does with measures in place (which it counts).
+    """
     mentor, learning = case.mentor, case.learning
     done = _measures(case, "mentor")
     mine = _measures(case, "learning")
@@ -110,10 +125,7 @@ def measures_paragraph(case: Case) -> str:
     else:
         note = f" ({learning.measures_note})" if learning.measures_note else ""
         text += f" No measure of {learning.name}'s for this action item is recorded{note}."
-    return (
-        text + " These are the cities' own reports, not this workbook's estimates; "
-        "measures in place are counted in the baseline where the workbook models them."
-    )
+    return f"{text} These are the cities' own reports, not this workbook's estimates. {baseline}"
 
 
 def plot_timeline(case: Case):
@@ -149,8 +161,15 @@ def plot_timeline(case: Case):
     return fig
 
 
-def show_measures(case: Case) -> None:
-    """Display both cities' measures: timeline, table and the paragraph."""
+def show_measures(case: Case, baseline: str = NOT_IN_BASELINE) -> None:
+    """Display both cities' measures: timeline, table and the paragraph.
+
+    Parameters
+    ----------
+    case : Case
+    baseline : str, optional
+        What the workbook's baseline does with measures in place (:func:`measures_paragraph`).
+    """
     from IPython.display import HTML, display
 
     table = measures_table(case)
@@ -170,7 +189,7 @@ def show_measures(case: Case) -> None:
         "stars mark measured effects.",
     )
     show_table(table.set_index("City"), caption="Measures already taken, with their sources")
-    display(HTML(f"<p>{html.escape(measures_paragraph(case))}</p>"))
+    display(HTML(f"<p>{html.escape(measures_paragraph(case, baseline))}</p>"))
 
 
 def comparisons(

@@ -307,15 +307,31 @@ def restaurant_counts(city: pd.DataFrame) -> pd.Series:
     -------
     pandas.Series
         Restaurants by type. [restaurants]
+
+    Notes
+    -----
+    Where no type count is the city's or its country's own (every one at the ``global``
+    level of the ``level`` column) but ``restaurants_total`` is, the total is split over
+    the types in the proportions of the global defaults: the density is then the city's
+    or its country's, the mix still assumed.
     """
     v = city["value"].astype(float)
-    missing = [f"{t}_restaurants" for t in RESTAURANT_TYPES if f"{t}_restaurants" not in v]
+    fields = [f"{t}_restaurants" for t in RESTAURANT_TYPES]
+    missing = [f for f in fields if f not in v]
     if missing:
         raise C3Error(
             f"commercial-cooking inputs lack {missing}: expected one restaurant count per "
             f"type of {RESTAURANT_TYPES} (c3lib/data/fields/commercial-cooking.csv)"
         )
-    return pd.Series({t: float(v[f"{t}_restaurants"]) for t in RESTAURANT_TYPES}, name="count")
+    counts = pd.Series({t: float(v[f"{t}_restaurants"]) for t in RESTAURANT_TYPES}, name="count")
+    total = float(v.get("restaurants_total", math.nan))
+    if "level" in city.columns and math.isfinite(total) and counts.sum() > 0:
+        levels = city["level"]
+        if (levels.reindex(fields) == "global").all() and levels.get(
+            "restaurants_total"
+        ) != "global":
+            counts = counts / counts.sum() * total
+    return counts
 
 
 def device_counts(restaurants: pd.Series, profile: pd.DataFrame | None = None) -> pd.Series:
