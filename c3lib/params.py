@@ -99,12 +99,8 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class Quantity(_Strict):
-    """One sourced value: what it is, in which unit, from when and from whom.
-
-    ``level`` says where a city's value comes from: ``city`` (its own figure) or
-    ``region`` (its metro area's, province's or state's figure applied to it).
-    """
+class _Value(_Strict):
+    """What every sourced value carries: the number, its unit, year, source and quality."""
 
     value: float
     unit: Text
@@ -112,10 +108,19 @@ class Quantity(_Strict):
     source: Text
     quality: Quality
     note: str = ""
+
+
+class Quantity(_Value):
+    """One sourced value of a city: what it is, in which unit, from when and from whom.
+
+    ``level`` says where a city's value comes from: ``city`` (its own figure) or
+    ``region`` (its metro area's, province's or state's figure applied to it).
+    """
+
     level: Literal["city", "region"] = "city"
 
 
-class CountryQuantity(_Strict):
+class CountryQuantity(_Value):
     """A national value, and how it is brought down to a city.
 
     ``proxy`` ``population``: the value is a national total, and a city gets its share by
@@ -123,12 +128,6 @@ class CountryQuantity(_Strict):
     used for the city as it is.
     """
 
-    value: float
-    unit: Text
-    year: Year | None = None
-    source: Text
-    quality: Quality
-    note: str = ""
     proxy: Literal["population", "none"]
 
 
@@ -202,13 +201,9 @@ class City(_Strict):
     measures_note: str = ""
 
 
-class NationalPopulation(_Strict):
+class NationalPopulation(_Value):
     value: Annotated[float, Field(gt=0)]
     unit: Literal["persons"]
-    year: Year | None = None
-    source: Text
-    quality: Quality
-    note: str = ""
 
 
 class Country(_Strict):
