@@ -21,7 +21,16 @@ import numpy as np
 import pandas as pd
 
 from c3lib.exceptions import C3Error, ParamsError
-from c3lib.params import Action, Catalog, City, Country, Pair, city_inputs, load_catalog
+from c3lib.params import (
+    Action,
+    Catalog,
+    City,
+    Country,
+    Measure,
+    Pair,
+    city_inputs,
+    load_catalog,
+)
 from c3lib.reference import field_table
 
 __all__ = [
@@ -99,6 +108,11 @@ class Case:
     @property
     def cities(self) -> dict[str, City]:
         return {"mentor": self.mentor, "learning": self.learning}
+
+    def measures(self, role: str) -> list[Measure]:
+        """The measures the city in ``role`` has taken for this action, oldest first."""
+        found = (m for m in self.cities[role].measures if m.action == self.action.id)
+        return sorted(found, key=lambda m: m.start_year)
 
     def country(self, role: str) -> Country | None:
         """The country file of the city in ``role``, or None when none describes it."""
@@ -401,8 +415,7 @@ def measure_records(case: Case) -> list[dict]:
     return [
         {"city": city.id, "role": role, **m.model_dump(mode="json")}
         for role, city in case.cities.items()
-        for m in sorted(city.measures, key=lambda m: m.start_year)
-        if m.action == case.action.id
+        for m in case.measures(role)
     ]
 
 

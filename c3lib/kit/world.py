@@ -39,13 +39,6 @@ __all__ = [
 ]
 
 
-def _measures(case: Case, role: str) -> list[Measure]:
-    city = case.cities[role]
-    return sorted(
-        (m for m in city.measures if m.action == case.action.id), key=lambda m: m.start_year
-    )
-
-
 def _effect_text(m: Measure) -> str:
     e = m.effect
     if e is None:
@@ -66,7 +59,7 @@ def measures_table(case: Case) -> pd.DataFrame:
     """One row per measure of either city: city, years, measure, where, effect, source."""
     rows = []
     for role, city in case.cities.items():
-        for m in _measures(case, role):
+        for m in case.measures(role):
             rows.append(
                 {
                     "City": city.name,
@@ -99,8 +92,8 @@ def measures_paragraph(case: Case, baseline: str = NOT_IN_BASELINE) -> str:
         What the workbook's baseline does with measures in place (which it counts).
     """
     mentor, learning = case.mentor, case.learning
-    done = _measures(case, "mentor")
-    mine = _measures(case, "learning")
+    done = case.measures("mentor")
+    mine = case.measures("learning")
     if not done:
         note = mentor.measures_note or "no published record was found"
         text = f"{mentor.name} has no recorded measure for this action item ({note})."
@@ -132,7 +125,7 @@ def plot_timeline(case: Case):
     """A timeline: one row per city, a bar per measure from its start (to its end)."""
     import matplotlib.pyplot as plt
 
-    rows = [(role, m) for role in case.cities for m in _measures(case, role)]
+    rows = [(role, m) for role in case.cities for m in case.measures(role)]
     fig, ax = plt.subplots(figsize=(7.5, 0.5 + 0.38 * max(1, len(rows))))
     years = [m.start_year for _, m in rows] + [m.end_year or m.start_year for _, m in rows]
     last = max(years + [2025]) + 1
