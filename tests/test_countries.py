@@ -313,3 +313,9 @@ def test_compare_unit_mismatch_not_compared():
     fig = Published(**published(unit="kt/yr"))
     (c,) = compare("x", METRICS, [fig])
     assert math.isnan(c.ratio) and c.sentence.startswith("Not compared")
+
+
+def test_compare_sector_not_estimated_says_so():
+    fig = Published(**published(metric="sector_share", sector="open-burning", unit="fraction"))
+    (c,) = compare("x", METRICS, [fig], partial=["open-burning"])
+    assert math.isnan(c.ratio) and "does not estimate open-burning" in c.sentence

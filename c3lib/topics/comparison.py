@@ -116,6 +116,11 @@ def _what(figure) -> str:
 
 def _sentence(ratio: float, figure, scaled: bool, partial: Sequence[str], base_year) -> str:
     if math.isnan(ratio):
+        if figure.sector and figure.sector in partial:
+            return (
+                f"Not compared: this inventory does not estimate {figure.sector} yet (no "
+                "activity data); the published figure is the first check once it does."
+            )
         return "Not compared: this run has no value for the quantity the figure measures."
     lo, hi = AGREEMENT
     if lo <= ratio <= hi:
