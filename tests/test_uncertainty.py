@@ -117,3 +117,24 @@ def test_simulate_missing_quality_counts_as_assumed():
     a = unc.simulate(ln, {"x": "missing"}, n_draws=500, rng=4)
     b = unc.simulate(ln, {"x": "assumed"}, n_draws=500, rng=4)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_simulate_shared_factor_moves_lines_together():
+    # two lines on one factor (same pollutant, value and source) with h = 1 and exact
+    # inputs: fully correlated, the total's interval is [10 / 2, 10 × 2] = [5, 20]; with two
+    # different factors of the same spread it is narrower (upper ≈ 16.5, as above)
+    shared = frame(
+        sector=["residential", "residential"],
+        subsector=["natural-gas", "lpg"],
+        pollutant=["NOx", "NOx"],
+        ef=[51.0, 51.0],
+        source=["Guidebook Table 3-4", "Guidebook Table 3-4"],
+        emissions=[4.0, 6.0],
+        uncertainty=["±100%", "±100%"],
+        inputs=["", ""],
+    )
+    tot = unc.simulate(shared, {}, n_draws=100_000, rng=3).set_index("sector").loc["total"]
+    assert tot["high"] == pytest.approx(20.0, rel=0.03)
+    apart = shared.assign(source=["Guidebook Table 3-4", "another table"])
+    sep = unc.simulate(apart, {}, n_draws=100_000, rng=3).set_index("sector").loc["total"]
+    assert sep["high"] < 18.0

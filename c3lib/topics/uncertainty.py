@@ -4,8 +4,9 @@ Every input field and every emission factor gets a lognormal multiplier with med
 whose 95 % interval comes from an uncertainty specification: an EMEP/EEA-style rating
 letter ``A``–``E``, a quality flag (``official`` … ``assumed``) for activity data, or an
 explicit ``±N%`` half-width (``uncertainty_ratings`` reference table for the first two).
-An input used by several lines (a fleet count feeds its fuel and the road-dust vehicle-km)
-is drawn once per draw, so the lines that share it move together. Draws are seeded and
+An input used by several lines (a fleet count feeds its fuel and the road-dust vehicle-km),
+and a factor used by several lines (one gaseous-fuel factor for natural gas and LPG), is
+drawn once per draw, so the lines that share it move together. Draws are seeded and
 vectorised with numpy.
 
 References
@@ -162,6 +163,29 @@ def _groups(lines: pd.DataFrame) -> tuple[list[tuple[str, str]], np.ndarray]:
     return keys, np.column_stack(cols).astype(float) if cols else np.zeros((0, 0))
 
 
+def _factors(lines: pd.DataFrame, table: pd.DataFrame) -> tuple[np.ndarray, list[float]]:
+    """Which distinct factor each line uses, and each factor's half-width.
+
+    Lines share a factor when pollutant, factor value, unit and source are the same; a
+    line without a factor (a finished line from another module) has one of its own.
+    """
+    keys: dict[tuple, int] = {}
+    widths: list[float] = []
+    of = np.empty(len(lines), dtype=int)
+    blank = [np.nan] * len(lines)
+    cols = [
+        lines[c].tolist() if c in lines.columns else blank
+        for c in ("pollutant", "ef", "source", "uncertainty")
+    ]
+    for i, (pol, ef, source, spec) in enumerate(zip(*cols, strict=True)):
+        key = (pol, ef, source) if not pd.isna(ef) else ("line", i)
+        if key not in keys:
+            keys[key] = len(widths)
+            widths.append(0.0 if pd.isna(spec) or spec == "" else half_width(spec, table))
+        of[i] = keys[key]
+    return of, widths
+
+
 def simulate(
     lines: pd.DataFrame,
     input_quality: Mapping[str, str],
@@ -198,7 +222,9 @@ def simulate(
     Notes
     -----
     For draw k and line i: E_ik = E_i · m_EF,ik · Π_j m_A,jk over the inputs j of line i,
-    each m lognormal with median 1 and σ = ln(1 + h) / 1.96 [1]_ [2]_. The central value
+    each m lognormal with median 1 and σ = ln(1 + h) / 1.96 [1]_ [2]_. Lines that use the
+    same factor (same pollutant, value and source) share its multiplier, as they share
+    its error. The central value
     is the sum of the line estimates (each the median of its draws).
     """
     t = reference_table("uncertainty_ratings") if table is None else table
@@ -206,10 +232,11 @@ def simulate(
     e = lines["emissions"].to_numpy(dtype=float)
     per_line = [split_inputs(v) for v in lines["inputs"]]
     fields = sorted({f for fs in per_line for f in fs})
-    # a line's factor spread: its rating, or none for a line without one
-    ef_h = [0.0 if pd.isna(u) or u == "" else half_width(u, t) for u in lines["uncertainty"]]
+    # one multiplier per distinct factor, shared by every line that uses it (the gaseous
+    # fuel factors of gas and LPG, the liquid-fuel set of industry diesel and fuel oil)
+    factor_of, factor_h = _factors(lines, t)
     act_h = [half_width(_activity_spec(input_quality.get(f)), t) for f in fields]
-    ef_m = lognormal_multipliers(lognormal_sigma(ef_h), n_draws, gen)
+    ef_m = lognormal_multipliers(lognormal_sigma(factor_h), n_draws, gen)[:, factor_of]
     log_act = np.log(lognormal_multipliers(lognormal_sigma(act_h), n_draws, gen))
     uses = np.zeros((len(fields), len(e)))
     index = {f: j for j, f in enumerate(fields)}
