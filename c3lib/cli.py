@@ -3,17 +3,48 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import math
 import os
+import re
 import signal
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from c3lib.exceptions import C3Error, ParamsError, ParamsErrors
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: longest temporary folder a kernel's IPC socket path fits under (a Unix socket path is
+#: at most 107 bytes; kernels bind <tmp>/c3-kernel-XXXXXXXX/k-<port>-pipe)
+MAX_TMPDIR_CHARS = 70
+_SCHEDULER = re.compile(r"^(?:(?:tcp|tls|ucx|ws|wss)://)?[A-Za-z0-9._\-\[\]:]+:\d{1,5}/?$")
+
+
+def _count(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {n}")
+    return n
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above 0."""
+    try:
+        s = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(s) or s <= 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds above 0, got {text}")
+    return s
 
 
 def _raise_interrupt(signum, frame):
@@ -69,12 +100,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--jobs",
         "-j",
-        type=int,
+        type=_count,
         default=os.cpu_count() or 1,
         metavar="N",
         help="parallel runs (default: number of cores)",
     )
     p.add_argument("--force", action="store_true", help="re-run targets that are up to date")
+    p.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="if another build is writing into the output folder, exit (code 2) "
+        "instead of waiting for it",
+    )
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -83,14 +120,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--cell-timeout",
-        type=float,
+        type=_seconds,
         default=300,
         metavar="S",
         help="seconds one cell may run (default 300)",
     )
     p.add_argument(
         "--run-timeout",
-        type=float,
+        type=_seconds,
         default=900,
         metavar="S",
         help="seconds one notebook may run (default 900)",
@@ -245,9 +282,14 @@ def cmd_reference_problems() -> bool:
 
 
 def cmd_validate(args) -> int:
+    from c3lib.build.plan import check_parameters
+
     cat = _load(args.params)
     if cmd_reference_problems():
         return EXIT_INVALID
+    errors = check_parameters(cat)
+    if errors:
+        return _report_errors(ParamsErrors(errors))
     print(
         f"ok: {len(cat.actions)} actions, {len(cat.pairs)} pairs, {len(cat.cities)} cities "
         f"in {cat.params_dir}"
@@ -276,6 +318,18 @@ def cmd_list(args) -> int:
 
 
 def cmd_build(args) -> int:
+    from c3lib.build.store import output_lock
+
+    def waiting(why: str) -> None:
+        print(f"c3: {why} (Ctrl-C to stop; --no-wait to refuse instead)", flush=True)
+
+    _check_before_build(args)
+    # One build writes into an output folder at a time (its index and data requests too).
+    with output_lock(args.out, wait=not args.no_wait, on_wait=waiting):
+        return _build_locked(args)
+
+
+def _build_locked(args) -> int:
     from c3lib.build.batch import build
     from c3lib.build.plan import plan
     from c3lib.build.site import write_index
@@ -294,12 +348,15 @@ def cmd_build(args) -> int:
     if not specs:
         print("c3: nothing to build (no selected action has a notebook)", file=sys.stderr)
         return EXIT_INVALID
+    _check_records(cat, args.out)
+    to_run = sum(not up_to_date(s) for s in specs)
     # Up-to-date outputs were built with this reference data (its hash is in their cache
     # keys), which passed this check then: check it only when something is to run.
-    if not all(up_to_date(s) for s in specs) and cmd_reference_problems():
+    if to_run and cmd_reference_problems():
         return EXIT_INVALID
     total = len(specs)
-    where = f"on {args.scheduler}" if args.scheduler else f"with {args.jobs} job(s)"
+    jobs = max(1, min(args.jobs, to_run))  # never more workers than runs
+    where = f"on {args.scheduler}" if args.scheduler else f"with {jobs} job(s)"
     print(f"Building {total} case studies into {args.out}/ {where}…", flush=True)
     done = 0
     started = time.monotonic()
@@ -310,13 +367,20 @@ def cmd_build(args) -> int:
         took = f"{r.seconds:5.1f} s" if r.status != "cached" else "up to date"
         line = f"[{done:>{len(str(total))}}/{total}] {r.status:<6} {r.pair}/{r.action} ({took})"
         if r.error:
-            cell = f" in cell {r.failed_cell}" if r.failed_cell is not None else ""
-            line += f"\n    {r.error}{cell}"
+            line += f"\n    {r.error}"
+            if r.params_file:
+                field = f", field {r.params_field}" if r.params_field else ""
+                line += f"\n    from params: {r.params_file}{field}"
+            if r.failed_cell is not None:
+                count = f" (In [{r.execution_count}])" if r.execution_count is not None else ""
+                line += f"\n    failing cell: cell {r.failed_cell}{count} of {r.failed_notebook}"
+            elif r.failed_notebook:
+                line += f"\n    executed notebook: {r.failed_notebook}"
         print(line, flush=True)
 
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        results = build(specs, jobs=args.jobs, on_result=progress, scheduler=args.scheduler)
+        results = build(specs, jobs=jobs, on_result=progress, scheduler=args.scheduler)
     except KeyboardInterrupt:
         write_index(cat, args.out)
         print(
@@ -336,6 +400,61 @@ def cmd_build(args) -> int:
         f"{counts['cached']} up to date, {counts['failed']} failed. Index: {index}"
     )
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _check_before_build(args) -> None:
+    """Refuse, before anything runs, a build that could only fail: each reason is a C3Error.
+
+    The output folder must be a folder this process can write in (it is made if missing),
+    the temporary folder short enough for kernel sockets, the scheduler an address.
+    """
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise C3Error(f"--out {args.out}: is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".c3-write-test-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise C3Error(f"--out {args.out}: cannot write in it ({exc.strerror or exc})") from None
+    tmp = tempfile.gettempdir()
+    if len(tmp) > MAX_TMPDIR_CHARS:
+        raise C3Error(
+            f"TMPDIR {tmp[:40]}…: {len(tmp)} characters; kernel sockets need a temporary "
+            f"folder of at most {MAX_TMPDIR_CHARS} (set TMPDIR=/tmp)"
+        )
+    if args.scheduler is not None and not _SCHEDULER.match(args.scheduler):
+        raise C3Error(
+            f"--scheduler {args.scheduler!r}: expected an address such as tcp://host:8786"
+        )
+
+
+def _check_records(cat, out: str) -> None:
+    """Refuse recorded outputs that are JSON but not records (``[]``, a string, …).
+
+    A record that does not parse counts as missing and is rebuilt; one that parses into
+    something else would be trusted, so the build stops and names it.
+    """
+    from c3lib.build.store import target_paths
+
+    for pair in cat.pairs:
+        for action in cat.actions:
+            paths = target_paths(out, pair, action)
+            for key in ("json", "error"):
+                path = paths[key]
+                if not path.is_file():
+                    continue
+                try:
+                    data = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+                ok = isinstance(data, dict) and isinstance(data.get("provenance", {}), dict)
+                if not ok:
+                    raise C3Error(
+                        f"{path}: not a run record (JSON {type(data).__name__}); "
+                        "remove it and build again"
+                    )
 
 
 def cmd_edition(args) -> int:
@@ -475,6 +594,22 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except (ParamsError, ParamsErrors, C3Error) as exc:
         return _report_errors(exc)
+    except KeyboardInterrupt:
+        print("c3: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as exc:  # a fault of the machine: a full disk, a folder gone
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"c3: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 - one line, not a traceback; C3_DEBUG shows it
+        if os.environ.get("C3_DEBUG"):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(
+            f"c3: unexpected error: {type(exc).__name__}: {first} (C3_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

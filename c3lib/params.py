@@ -32,16 +32,24 @@ import hashlib
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from c3lib.exceptions import ParamsError, ParamsErrors
-from c3lib.reference import field_table
+from c3lib.reference import field_rules, field_table, parameter_ranges
 
 __all__ = [
     "Quality",
@@ -63,7 +71,10 @@ __all__ = [
     "default_params_dir",
     "load_catalog",
     "read_yaml",
+    "read_bounded",
     "city_inputs",
+    "check_parameter_values",
+    "check_parameter_rules",
 ]
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -237,6 +248,13 @@ class StepStatus(_Strict):
     date: dt.date | None = None
     note: str = ""
 
+    @field_validator("date")
+    @classmethod
+    def _plausible_date(cls, v: dt.date | None) -> dt.date | None:
+        if v is not None and not 1900 <= v.year <= 2100:
+            raise ValueError(f"date {v.isoformat()} is outside the years 1900-2100")
+        return v
+
 
 class Pair(_Strict):
     """A mentor city and a learning city working through action lists together."""
@@ -260,6 +278,9 @@ class Step(_Strict):
     source: Text
 
 
+Requirement = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+\.[a-z0-9_]+$")]
+
+
 class Action(_Strict):
     """An action item: one workbook and its action-list steps."""
 
@@ -270,6 +291,9 @@ class Action(_Strict):
     steps: list[Step] = Field(min_length=1)
     sources: list[Text] = Field(min_length=1)
     reads: list[Slug] = Field(default_factory=list)  # other actions' inputs it uses
+    #: ``<section>.<field>`` inputs the notebook cannot run without (section ``profile`` or
+    #: an action id); each must have a value at some level for both cities of every pair.
+    requires: list[Requirement] = Field(default_factory=list)
 
 
 class _ActionsFile(_Strict):
@@ -345,6 +369,15 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     keys = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"a key must be a plain value, got {type(key).__name__}",
+                key_node.start_mark,
+            ) from None
         if key in keys:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -354,6 +387,76 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_bounded(path: Path, label: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes.
+
+    A FIFO, a device, a socket or a folder is refused before it is opened (so nothing
+    hangs), and the file is read to ``limit + 1`` bytes at most whatever size it reports.
+
+    Raises
+    ------
+    ParamsError
+        The file is missing, unreadable, not a regular file or larger than ``limit``.
+    """
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise ParamsError(label, "", f"is {kind}; expected a YAML file")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # replaced since the stat
+                raise ParamsError(label, "", "is not a regular file; expected a YAML file")
+            raw = fh.read(limit + 1)
+    except OSError as exc:
+        raise ParamsError(label, "", f"cannot read file ({exc.strerror or exc})") from None
+    if len(raw) > limit:
+        raise ParamsError(label, "", f"file is over {limit:,} bytes; the limit is {limit:,}")
+    return raw
+
+
+def _no_aliases(text: str, label: str) -> None:
+    """Refuse YAML anchors and aliases: an alias can multiply a small file without bound."""
+    try:
+        for event in yaml.parse(text, Loader=_UniqueKeyLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                mark = event.start_mark
+                raise ParamsError(
+                    label,
+                    "",
+                    f"YAML anchor or alias at line {mark.line + 1}, column {mark.column + 1}: "
+                    "not allowed in params files; write the value out",
+                )
+    except yaml.YAMLError:
+        return  # the loader reports it with its position
+
+
+def _bad_node(text: str) -> str:
+    """The dotted path of the first value or key in ``text`` that cannot be constructed."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return ""
+    builder = yaml.SafeLoader("")
+    stack = [(root, "")]
+    while stack:
+        node, where = stack.pop(0)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode):
+                    return where
+                name = f"{where}.{key.value}" if where else str(key.value)
+                stack.append((value, name))
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(item, f"{where}[{i}]") for i, item in enumerate(node.value)]
+        elif node is not None:
+            try:
+                builder.construct_object(node)
+            except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+                return where
+    return ""
 
 
 def read_yaml(path: Path, label: str | None = None) -> tuple[dict, str]:
@@ -379,24 +482,23 @@ def read_yaml(path: Path, label: str | None = None) -> tuple[dict, str]:
         The file is missing, too large, not UTF-8, empty, malformed or not a mapping.
     """
     label = label or str(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ParamsError(label, "", f"cannot read file ({exc.strerror})") from None
-    if size > MAX_FILE_BYTES:
-        raise ParamsError(label, "", f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
-    raw = path.read_bytes()
+    raw = read_bounded(Path(path), label)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ParamsError(label, "", f"file is not UTF-8 text (byte {exc.start})") from None
+    _no_aliases(text, label)
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - safe loader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ParamsError(label, "", f"malformed YAML{where}: {problem}") from None
+        field = _bad_node(text) if isinstance(exc, yaml.constructor.ConstructorError) else ""
+        raise ParamsError(label, field, f"malformed YAML{where}: {problem}") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # the constructors raise these for values that parse but do not exist (2015-02-30)
+        raise ParamsError(label, _bad_node(text), f"not a valid value: {exc}") from None
     if data is None:
         raise ParamsError(label, "", "file is empty; expected a mapping of fields")
     if not isinstance(data, dict):
@@ -710,11 +812,225 @@ def load_catalog(params_dir: str | os.PathLike | None = None) -> Catalog:
                             "set by the pipeline; cannot be overridden",
                         )
                     )
+            errors += check_parameter_values(label, aid, values)
         pairs[pair.id] = pair
 
+    catalog = Catalog(root, actions, pairs, cities, files, countries)
+    errors += _check_requirements(catalog, _label(actions_file))
+    errors += _check_input_rules(catalog)
     if errors:
         raise ParamsErrors(errors)
-    return Catalog(root, actions, pairs, cities, files, countries)
+    return catalog
+
+
+def _check_requirements(catalog: Catalog, actions_label: str) -> list[ParamsError]:
+    """Check that both cities of every pair have a value for every field its workbooks require.
+
+    A field counts as available when any level of :func:`city_inputs` gives it a value
+    (the city, its region, its country or a global default). Each missing field is
+    reported once per city file, naming the actions that need it and the pairs that run
+    them; a requirement naming an unknown section or field is reported in the actions file.
+    """
+    errors: list[ParamsError] = []
+    needs: dict[tuple[str, str], list[str]] = {}  # (section, field) -> action ids
+    for i, action in enumerate(catalog.actions.values()):
+        for j, req in enumerate(action.requires):
+            section, name = req.split(".", 1)
+            try:
+                known = field_table(section).index
+            except KeyError:
+                known = None
+            if section != "profile" and section not in catalog.actions:
+                known = None
+            if known is None or name not in known:
+                what = "section" if known is None else "field"
+                errors.append(
+                    ParamsError(actions_label, f"actions[{i}].requires[{j}]", f"unknown {what}")
+                )
+                continue
+            needs.setdefault((section, name), []).append(action.id)
+    missing: dict[tuple[str, str, str], list[str]] = {}  # (city, section, field) -> pair ids
+    for pair in catalog.pairs.values():
+        for cid in dict.fromkeys((pair.mentor, pair.learning)):
+            city = catalog.cities.get(cid)
+            if city is None or "population" not in city.profile:
+                continue  # reported already
+            country = catalog.country_of(city)
+            resolved = {}
+            for section, name in needs:
+                if section not in resolved:
+                    resolved[section] = city_inputs(city, section, country)["quality"]
+                if resolved[section].get(name) == "missing":
+                    missing.setdefault((cid, section, name), []).append(pair.id)
+    for (cid, section, name), pair_ids in missing.items():
+        rel = next(
+            (r for r in catalog.files if r.startswith("cities/") and Path(r).stem == cid),
+            f"cities/{cid}.yaml",
+        )
+        path = catalog.params_dir / rel
+        where = f"{section}.{name}" if section == "profile" else f"activity.{section}.{name}"
+        errors.append(
+            ParamsError(
+                _label(path),
+                where,
+                f"required by {', '.join(needs[(section, name)])} "
+                f"(pair {', '.join(pair_ids)}); no value at city, region, country or global level",
+            )
+        )
+    return errors
+
+
+def check_parameter_values(label: str, action: str, values: dict[str, Any]) -> list[ParamsError]:
+    """Check a pair's overrides of one workbook's parameters against their declared ranges.
+
+    Every number must be finite and within ``c3lib/data/parameter_ranges.csv``; a text
+    parameter with allowed words must be one of them. Whether the notebook declares the
+    parameter, and its type, is checked when a build is planned
+    (:func:`c3lib.build.plan.check_overrides`).
+
+    Parameters
+    ----------
+    label : str
+        The pair file, as errors name it.
+    action : str
+        The action id.
+    values : dict
+        Parameter name → value.
+
+    Returns
+    -------
+    list of ParamsError
+        One per problem, field ``parameters.<action>.<name>``.
+    """
+    ranges = parameter_ranges()
+    errors = []
+    for name, v in values.items():
+        where = f"parameters.{action}.{name}"
+        if isinstance(v, float) and not math.isfinite(v):
+            errors.append(ParamsError(label, where, f"must be a finite number, got {v!r}"))
+            continue
+        if not isinstance(v, bool | int | float | str):
+            errors.append(
+                ParamsError(label, where, f"expected a number or text, got {type(v).__name__}")
+            )
+            continue
+        if (action, name) not in ranges.index:
+            continue
+        spec = ranges.loc[(action, name)]
+        allowed = spec["allowed"]
+        if allowed and v not in allowed:
+            errors.append(ParamsError(label, where, f"got {v!r}; expected one of {list(allowed)}"))
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            lo, hi = spec["minimum"], spec["maximum"]
+            if not pd.isna(lo) and v < lo:
+                errors.append(ParamsError(label, where, f"too small: {v:g} < minimum {lo:g}"))
+            elif not pd.isna(hi) and v > hi:
+                errors.append(ParamsError(label, where, f"implausible: {v:g} > maximum {hi:g}"))
+    return errors
+
+
+def _rule_problem(check: str, limit: float, values: list[float]) -> str:
+    """What breaks a rule of ``c3lib/data/field_rules.csv`` ("" when it holds)."""
+    if check == "increasing":
+        if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+            return "must each be larger than the one before"
+        return ""
+    total = math.fsum(values)
+    if check == "sum_at_most" and total > limit + 1e-9:
+        return f"add up to {total:.6g}; expected at most {limit:g}"
+    if check == "sum_above" and total <= limit:
+        return f"add up to {total:.6g}; expected more than {limit:g}"
+    return ""
+
+
+def check_parameter_rules(action: str, values: dict[str, Any], where) -> list[ParamsError]:
+    """Check one workbook's parameters (defaults with overrides) against the field rules.
+
+    Parameters
+    ----------
+    action : str
+        The action id.
+    values : dict
+        Every parameter's effective value.
+    where : callable
+        ``where(names)`` → (file label, field) naming where the rule's values come from.
+
+    Returns
+    -------
+    list of ParamsError
+    """
+    rules = field_rules()
+    errors = []
+    for _, rule in rules[
+        (rules["applies_to"] == "parameters") & (rules["section"] == action)
+    ].iterrows():
+        names = [n for n in rule["fields"] if n in values]
+        nums = [values[n] for n in names]
+        if len(names) < 2 or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in nums
+        ):
+            continue  # a type or range error, reported by itself
+        problem = _rule_problem(rule["check"], rule["limit"], [float(v) for v in nums])
+        if problem:
+            shown = ", ".join(f"{n} = {values[n]!r}" for n in names)
+            label, field_ = where(names)
+            errors.append(ParamsError(label, field_, f"{rule['rule']}: {shown} {problem}"))
+    return errors
+
+
+def _check_input_rules(catalog: Catalog) -> list[ParamsError]:
+    """Check every city's inputs against the rules of ``c3lib/data/field_rules.csv``.
+
+    A rule ``over`` ``resolved`` looks at every value a run uses (the city's, its
+    country's or the global default); ``own`` at the city's own values only. The error
+    names the city file, or the country file when none of the values is the city's own.
+    """
+    rules = field_rules()
+    rules = rules[rules["applies_to"] == "inputs"]
+    errors: list[ParamsError] = []
+    for city in catalog.cities.values():
+        if "population" not in city.profile:
+            continue  # reported already
+        country = catalog.country_of(city)
+        city_label = _label(catalog.params_dir / "cities" / f"{city.id}.yaml")
+        resolved: dict[str, pd.DataFrame | None] = {}
+        for _, rule in rules.iterrows():
+            section = rule["section"]
+            own_values = city.profile if section == "profile" else city.activity.get(section, {})
+            national = country.values.get(section, {}) if country else {}  # noqa: PD011
+            if not any(n in own_values or n in national for n in rule["fields"]):
+                continue  # global defaults only: checked with the field tables' tests
+            if section not in resolved:
+                try:
+                    resolved[section] = city_inputs(city, section, country)
+                except (KeyError, ValueError):
+                    resolved[section] = None
+            inputs = resolved[section]
+            if inputs is None:
+                continue
+            names = [n for n in rule["fields"] if n in inputs.index]
+            rows = inputs.loc[names]
+            if rule["over"] == "own":
+                rows = rows[rows["own"].astype(bool)]
+            rows = rows[rows["value"].notna()]
+            if len(rows) < 2 and rule["check"] == "increasing":
+                continue
+            values = [float(v) for v in rows["value"]]
+            if not all(math.isfinite(v) for v in values):
+                continue
+            problem = _rule_problem(rule["check"], rule["limit"], values)
+            if not problem:
+                continue
+            shown = ", ".join(f"{n} = {r['value']:g} ({r['level']})" for n, r in rows.iterrows())
+            own = rows.index[rows["own"].astype(bool)]
+            prefix = "profile" if section == "profile" else f"activity.{section}"
+            label, where = city_label, f"{prefix}.{own[0]}" if len(own) else prefix
+            if not len(own) and country is not None and (rows["level"] == "country").any():
+                label = _label(catalog.params_dir / "countries" / f"{country.id}.yaml")
+                where = f"values.{section}.{rows.index[rows['level'] == 'country'][0]}"
+            errors.append(ParamsError(label, where, f"{rule['rule']}: {shown} {problem}"))
+    return errors
 
 
 def city_inputs(city: City, section: str, country: Country | None = None) -> pd.DataFrame:

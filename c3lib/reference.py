@@ -18,11 +18,22 @@ Field tables (``data/fields/<section>.csv``) declare the inputs a city may carry
 ``default_note``          how it was derived
 ``description``           what the field means
 ========================  ======================================================
+
+Two more tables declare what the params may set beyond the fields, each rule once:
+``parameter_ranges.csv`` gives the plausible range (or the allowed words) of every
+workbook parameter a pair may override (:func:`parameter_ranges`), and
+``field_rules.csv`` the rules across several fields or parameters, such as shares that
+must add up to at most 1 (:func:`field_rules`).
+
+Every table is checked for its types too: a column declared numeric (``value``,
+``minimum``, ``maximum``, ``default``, ``required``, ``low``, ``high``, ``limit``) or
+mostly numeric must hold finite numbers in every filled row.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from functools import cache
 from pathlib import Path
 
@@ -35,6 +46,8 @@ __all__ = [
     "QUALITY_FLAGS",
     "reference_table",
     "field_table",
+    "parameter_ranges",
+    "field_rules",
     "data_hash",
     "check_reference",
 ]
@@ -53,6 +66,36 @@ _FIELD_COLUMNS = [
     "default_note",
     "description",
 ]
+#: columns that hold numbers wherever they appear
+NUMERIC_COLUMNS = ("value", "minimum", "maximum", "default", "required", "low", "high", "limit")
+#: columns that hold text wherever they appear, whatever their values look like
+_TEXT_COLUMNS = ("source", "quality", "note", "unit", "description", "allowed", "fields")
+_RULE_CHECKS = ("sum_at_most", "sum_above", "increasing")
+
+
+def _check_types(df: pd.DataFrame, path: Path) -> None:
+    """Every declared or mostly numeric column holds a finite number in each filled row."""
+    if not isinstance(df.index, pd.RangeIndex):  # pandas made the extra cells an index
+        raise ReferenceDataError(f"{path}: a row has more cells than the header")
+    for col in df.columns:
+        name = str(col)
+        if name in _TEXT_COLUMNS or name.endswith(("_source", "_note")):
+            continue
+        filled = df[col].dropna()
+        if filled.dtype == object:
+            filled = filled.astype(str).str.strip()
+            filled = filled[filled != ""]
+        numbers = pd.to_numeric(filled, errors="coerce")
+        bad = numbers.isna()
+        if name not in NUMERIC_COLUMNS and int((~bad).sum()) < int(bad.sum()):
+            continue  # a text column
+        bad |= ~numbers.map(lambda v: isinstance(v, int | float) and math.isfinite(v))
+        if bad.any():
+            rows = [int(i) + 2 for i in filled.index[bad]][:5]
+            raise ReferenceDataError(
+                f"{path}: column {name!r}: row(s) {rows} are not finite numbers "
+                f"(got {filled[bad].iloc[0]!r})"
+            )
 
 
 def _check_sourced(df: pd.DataFrame, path: Path) -> None:
@@ -79,6 +122,10 @@ def _read(path: Path, fields: bool = False) -> pd.DataFrame:
         df = pd.read_csv(path, comment="#", skipinitialspace=True)
     except FileNotFoundError:
         raise ReferenceDataError(f"reference table {path} is missing") from None
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ReferenceDataError(f"{path}: cannot read the table ({first})") from None
+    _check_types(df, path)
     if not fields:
         _check_sourced(df, path)
         return df
@@ -120,6 +167,61 @@ def field_table(section: str) -> pd.DataFrame:
     return _read(path, fields=True).copy()
 
 
+def parameter_ranges() -> pd.DataFrame:
+    """The plausible range of each workbook parameter, indexed by (action, parameter).
+
+    Columns ``minimum`` and ``maximum`` (inclusive; NaN: no bound) and ``allowed`` (the
+    accepted words of a text parameter, a tuple; empty: any).
+
+    Raises
+    ------
+    ReferenceDataError
+        The table is missing or malformed.
+    """
+    path = DATA_DIR / "parameter_ranges.csv"
+    df = _read(path).copy()
+    for col in ("action", "parameter", "minimum", "maximum", "allowed"):
+        if col not in df.columns:
+            raise ReferenceDataError(f"{path}: column {col!r} is missing")
+    df["allowed"] = df["allowed"].map(lambda v: tuple(str(v).split()) if isinstance(v, str) else ())
+    if df.duplicated(["action", "parameter"]).any():
+        raise ReferenceDataError(f"{path}: a parameter is declared twice")
+    return df.set_index(["action", "parameter"])
+
+
+def field_rules() -> pd.DataFrame:
+    """The rules across several fields or parameters (``field_rules.csv``), one a row.
+
+    Columns ``rule`` (its name), ``applies_to`` (``inputs`` or ``parameters``),
+    ``section`` (the action or ``profile``), ``fields`` (a tuple, in order), ``check``
+    (``sum_at_most``, ``sum_above`` or ``increasing``), ``limit`` and ``over``
+    (``resolved`` or ``own``, for inputs).
+
+    Raises
+    ------
+    ReferenceDataError
+        The table is missing or malformed.
+    """
+    path = DATA_DIR / "field_rules.csv"
+    df = _read(path).copy()
+    for col in ("rule", "applies_to", "section", "fields", "check", "limit", "over"):
+        if col not in df.columns:
+            raise ReferenceDataError(f"{path}: column {col!r} is missing")
+    df["fields"] = df["fields"].map(lambda v: tuple(str(v).split()))
+    df["over"] = df["over"].fillna("resolved")
+    for i, row in df.iterrows():
+        if row["check"] not in _RULE_CHECKS or row["applies_to"] not in ("inputs", "parameters"):
+            raise ReferenceDataError(
+                f"{path}: row {int(i) + 2}: check must be one of {_RULE_CHECKS} and applies_to "
+                "inputs or parameters"
+            )
+        if row["check"] != "increasing" and pd.isna(row["limit"]):
+            raise ReferenceDataError(f"{path}: row {int(i) + 2}: {row['check']} needs a limit")
+        if row["over"] not in ("resolved", "own"):
+            raise ReferenceDataError(f"{path}: row {int(i) + 2}: over must be resolved or own")
+    return df
+
+
 def data_hash() -> str:
     """SHA-256 over every reference CSV shipped with c3lib (for cache keys and provenance)."""
     h = hashlib.sha256()
@@ -145,6 +247,11 @@ def check_reference() -> list[str]:
     for path in sorted((DATA_DIR / "fields").glob("*.csv")):
         try:
             field_table(path.stem)
+        except ReferenceDataError as exc:
+            problems.append(str(exc))
+    for read in (parameter_ranges, field_rules):
+        try:
+            read()
         except ReferenceDataError as exc:
             problems.append(str(exc))
     return problems

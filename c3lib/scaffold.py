@@ -4,7 +4,9 @@ A new pair file ``pairs/<learning>-<mentor>.yaml`` records the two cities and th
 roles, the focus actions and every action-list step as ``not-started``. A city not yet in
 ``cities/`` gets ``cities/<id>.yaml`` with the required profile values: those given are
 written as given, those not given as placeholders that validate but say what they are
-(quality ``assumed``, source starting ``placeholder:``). The optional profile fields and
+(quality ``assumed``, source starting ``placeholder:``). So are the inputs a workbook
+declares it cannot run without (``requires`` in ``actions.yaml``) when no level — the
+city's country file or a global default — supplies them. The optional profile fields and
 the activity fields of every workbook follow as commented-out lines to fill.
 
 Nothing is written unless the params folder, with the new files in it, passes
@@ -28,7 +30,7 @@ import yaml
 
 from c3lib.build.store import atomic_write
 from c3lib.exceptions import C3Error, ParamsError, ParamsErrors
-from c3lib.params import Catalog, default_params_dir, is_safe_id, load_catalog
+from c3lib.params import Catalog, City, city_inputs, default_params_dir, is_safe_id, load_catalog
 from c3lib.reference import field_table
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "pair_id",
     "city_name",
     "placeholder_value",
+    "required_fields",
     "city_yaml",
     "pair_yaml",
     "new_pair",
@@ -96,6 +99,15 @@ def placeholder_value(minimum: float, maximum: float) -> float:
     return min(max(0.0, lo), hi)
 
 
+def required_fields(catalog: Catalog) -> dict[str, list[str]]:
+    """Every ``<section>.<field>`` some workbook requires, with the action ids requiring it."""
+    out: dict[str, list[str]] = {}
+    for action in catalog.actions.values():
+        for req in action.requires:
+            out.setdefault(req, []).append(action.id)
+    return out
+
+
 def _quantity(value: float, unit: str, year: int | None, source: str, quality: str, note: str):
     value = float(value)
     return {
@@ -140,6 +152,7 @@ def city_yaml(
     source: str = "",
     year: int | None = None,
     today: dt.date | None = None,
+    requires: Mapping[str, Iterable[str]] | None = None,
 ) -> tuple[str, list[str]]:
     """The text of a new city file and the fields it leaves to fill.
 
@@ -159,6 +172,9 @@ def city_yaml(
         Year the given profile values refer to.
     today : datetime.date, optional
         Date written in the header (default today).
+    requires : mapping, optional
+        ``<section>.<field>`` → the actions requiring it, for the required inputs no
+        level supplies (:func:`required_fields`): each is written as a placeholder.
 
     Returns
     -------
@@ -224,32 +240,56 @@ def city_yaml(
                 "",
             )
             todo.append(f"profile.{fname}: value given without a source; add its source")
+    activity: dict[str, dict] = {}
+    for req, by in (requires or {}).items():
+        section, fname = req.split(".", 1)
+        spec = field_table(section).loc[fname]
+        v = placeholder_value(spec["minimum"], spec["maximum"])
+        by = ", ".join(by)
+        q = _quantity(
+            v,
+            spec["unit"],
+            None,
+            f"{PLACEHOLDER} required by {by} and not given to c3 new-pair; replace with the "
+            "city's figure and its source",
+            "assumed",
+            f"placeholder {v:g} {spec['unit']}: not a real figure",
+        )
+        where = "profile" if section == "profile" else f"activity.{section}"
+        (profile if section == "profile" else activity.setdefault(section, {}))[fname] = q
+        todo.append(
+            f"{where}.{fname}: placeholder; required by {by}; give the value [{spec['unit']}]"
+        )
     header = [
         f"# City file scaffolded by `c3 new-pair` on {today.isoformat()}.",
         f'# Replace every value whose source starts with "{PLACEHOLDER}" with the city\'s own',
         "# figure, its unit, year, source and quality (official, secondary, derived, assumed).",
     ]
-    body = _dump({"id": city_id, "name": name, "country": country, "profile": profile})
-    optional = table.loc[[f for f in table.index if f not in required]]
+    data = {"id": city_id, "name": name, "country": country, "profile": profile}
+    if activity:
+        data["activity"] = activity
+    body = _dump(data)
+    optional = table.loc[[f for f in table.index if f not in profile]]
     lines = header + [body.rstrip("\n")]
     if len(optional):
         lines += [
             "# Optional profile fields the workbooks read (uncomment under profile: and fill):",
             *_commented_fields(optional, "  "),
         ]
-    activity = []
+    commented = []
     for aid in actions:
         try:
             fields = field_table(aid)
         except KeyError:
             continue
-        activity += [f"#   {aid}:", *_commented_fields(fields, "    ")]
-    if activity:
+        fields = fields.loc[[f for f in fields.index if f not in activity.get(aid, {})]]
+        commented += [f"#   {aid}:", *_commented_fields(fields, "    ")]
+    if commented:
         lines += [
             "# Activity data per workbook, optional: a field left out uses its documented",
             "# default, flagged assumed in the case study. Uncomment what you have and fill it.",
-            "# activity:",
-            *activity,
+            "# activity:" if not activity else "# (under activity: above)",
+            *commented,
         ]
     return "\n".join(lines) + "\n", todo
 
@@ -324,6 +364,27 @@ def pair_yaml(
     return header + _dump(data, flow_leaves=True), todo
 
 
+def _requirements(catalog: Catalog, city: City) -> tuple[dict[str, list[str]], list[str]]:
+    """The required inputs no level gives ``city``, and a to-do line for each one that a level
+    other than the city's own (its country file, a global default) does give."""
+    country = catalog.country_of(city)
+    unresolved: dict[str, list[str]] = {}
+    resolved: list[str] = []
+    for req, by in required_fields(catalog).items():
+        section, fname = req.split(".", 1)
+        row = city_inputs(city, section, country).loc[fname]
+        where = "profile" if section == "profile" else f"activity.{section}"
+        if row["quality"] == "missing":
+            unresolved[req] = by
+        elif not row["own"]:
+            source = f"countries/{country.id}.yaml" if row["level"] == "country" else "a default"
+            resolved.append(
+                f"{where}.{fname}: required by {', '.join(by)}; taken from {source} "
+                f"(level {row['level']}) until the city gives its own [{row['unit']}]"
+            )
+    return unresolved, resolved
+
+
 def _inside(root: Path, path: Path) -> Path:
     """``path`` resolved, checked to lie in ``root`` (symbolic links followed)."""
     resolved = path.resolve()
@@ -339,7 +400,7 @@ def _check_with(catalog: Catalog, files: dict[str, str]) -> None:
         copy = Path(tmp) / "params"
         copy.mkdir()
         shutil.copy2(root / "actions.yaml", copy / "actions.yaml")
-        for sub in ("cities", "pairs"):
+        for sub in ("cities", "pairs", "countries"):
             (copy / sub).mkdir()
             for rel in catalog.files:
                 if rel.startswith(f"{sub}/"):
@@ -445,11 +506,18 @@ def new_pair(
         rel = f"cities/{cid}.yaml"
         if _inside(root, root / rel).exists():
             raise C3Error(f"{root / rel} exists but did not load as city {cid!r}")
+        text, _ = city_yaml(cid, catalog.actions, values.get(cid), values_source, values_year)
+        unresolved, resolved = _requirements(catalog, City.model_validate(yaml.safe_load(text)))
         text, city_todo = city_yaml(
-            cid, catalog.actions, values.get(cid), values_source, values_year
+            cid,
+            catalog.actions,
+            values.get(cid),
+            values_source,
+            values_year,
+            requires=unresolved,
         )
         files[rel] = text
-        todo += [f"{root / rel}: {t}" for t in city_todo]
+        todo += [f"{root / rel}: {t}" for t in city_todo + resolved]
         names[cid] = yaml.safe_load(text)["name"]
     text, pair_todo = pair_yaml(catalog, mentor, learning, names, focus, source)
     files[pair_rel] = text

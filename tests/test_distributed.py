@@ -89,7 +89,8 @@ def test_produce_shipped_without_the_client_files(tmp_path, params_dir):
     assert record["pair"] == "pasig-taipei"
     assert record["provenance"]["cache_key"] == spec.cache_key
     nb = nbformat.reads(artifacts.files["ipynb"], as_version=4)
-    assert "c3-shipped-" in nb.cells[-2].outputs[0].text  # ran in the worker's own folder
+    ran_in = nb.cells[-2].outputs[0].text
+    assert "c3-run-" in ran_in and str(nbs) not in ran_in  # a private working folder
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata["tags"]][0]
     assert f'params_dir = "{params_dir}"' in injected.source  # shown as on the client
     assert not (tmp_path / "out").exists()  # a worker writes no output

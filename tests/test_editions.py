@@ -12,10 +12,13 @@ import pytest
 
 from c3lib.build.editions import (
     EDITION_NOTE_TAG,
+    LESSON_PLAN_TAG,
     edition_path,
     inject,
     learner_edition,
+    lesson_plan,
     mentor_edition,
+    set_parameters,
     write_editions,
 )
 from c3lib.build.export import WIDGET_MIME
@@ -34,6 +37,7 @@ profile:
   area_km2: {{value: {area}, unit: km2, source: fixture, quality: official}}
   latitude: {{value: {lat}, unit: degrees, source: fixture, quality: secondary}}
   longitude: {{value: {lon}, unit: degrees, source: fixture, quality: secondary}}
+  grid_ef: {{value: 0.6, unit: kg CO2/kWh, source: fixture, quality: assumed}}
 """
 
 SOLUTION = "answer = 4.2 * 1000  # SOLUTION-MARKER"
@@ -142,6 +146,54 @@ def test_inject_adds_cell_after_parameters(notebooks):
     assert len(nb.cells) == len(out.cells) - 1  # the input is not modified
 
 
+def parameters_cells(nb) -> list:
+    return [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+
+
+def without_plan(nb):
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    nb.cells = [c for c in nb.cells if LESSON_PLAN_TAG not in c.metadata.get("tags", [])]
+    return nb
+
+
+def test_set_parameters_writes_into_parameters_cell(notebooks):
+    nb = nbformat.read(notebooks / "bike_sharing.ipynb", as_version=4)
+    out = set_parameters(nb, {"pair": "bangkok-san-diego", "extra": 2.5})
+    (cell,) = parameters_cells(out)
+    lines = cell.source.splitlines()
+    assert lines[0] == 'pair: str = "bangkok-san-diego"  # city-pair id'  # type and comment kept
+    assert lines[-1] == "extra = 2.5  # set for this edition"
+    assert len(out.cells) == len(nb.cells) and "injected-parameters" not in tags(out)
+    assert 'pair: str = "pasig-taipei"' in parameters_cells(nb)[0].source  # input untouched
+
+
+def test_set_parameters_folds_papermill_injected_cell(notebooks):
+    nb = nbformat.read(notebooks / "bike_sharing.ipynb", as_version=4)
+    executed = inject(nb, {"pair": "bangkok-san-diego", "params_dir": "/p"})
+    out = set_parameters(executed, {})
+    assert "injected-parameters" not in tags(out) and len(out.cells) == len(nb.cells)
+    source = parameters_cells(out)[0].source
+    assert 'pair: str = "bangkok-san-diego"' in source and 'params_dir: str = "/p"' in source
+
+
+def test_set_parameters_without_parameters_cell():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    with pytest.raises(C3Error, match="no cell tagged 'parameters'"):
+        set_parameters(nb, {"pair": "p"})
+
+
+def test_lesson_plan_has_both_meetings_and_the_mentor_questions(notebooks):
+    nb = nbformat.read(notebooks / "bike_sharing.ipynb", as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_markdown_cell("## Step 1: Set goals\n\nText."))
+    nb.cells.append(
+        tagged("**Mentor note.** Ask which input is weakest. Then rest.", "mentor-note", "markdown")
+    )
+    plan_text = lesson_plan(nb)
+    assert "*60 minutes*" in plan_text and "*90 minutes*" in plan_text
+    assert "Step 1: Set goals" in plan_text
+    assert "  - Ask which input is weakest." in plan_text and "Then rest" not in plan_text
+
+
 def test_learner_edition_drops_solutions_notes_and_outputs(notebooks):
     nb = nbformat.read(notebooks / "bike_sharing.ipynb", as_version=4)
     out = learner_edition(nb)
@@ -159,8 +211,11 @@ def test_learner_edition_drops_solutions_notes_and_outputs(notebooks):
 def test_mentor_edition_keeps_everything(notebooks):
     nb = nbformat.read(notebooks / "bike_sharing.ipynb", as_version=4)
     out = mentor_edition(nb)
-    assert sources(out) == sources(nb) and tags(out) == tags(nb)
-    data = out.cells[2].outputs[0].data
+    assert out.cells[1].metadata["tags"] == [LESSON_PLAN_TAG, "mentor-note"]
+    assert "Lesson plan" in out.cells[1].source
+    kept = without_plan(out)
+    assert sources(kept) == sources(nb) and tags(kept) == tags(nb)
+    data = out.cells[3].outputs[0].data
     assert "c3-explorer-static" in data["text/html"]  # the explorer's static rendering stays
     assert WIDGET_MIME not in data and "widgets" not in out.metadata
 
@@ -170,9 +225,10 @@ def test_write_editions_learner(params, notebooks, tmp_path):
     assert ed.path == edition_path(tmp_path / "out", "pasig-taipei", "bike-sharing", "learner")
     assert ed.origin == "source"
     assert SOLUTION not in sources(nb) and MENTOR_NOTE not in sources(nb)
-    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert len(injected) == 1 and 'pair = "pasig-taipei"' in injected[0].source
-    assert f'params_dir = "{params.resolve()}"' in injected[0].source
+    assert "injected-parameters" not in tags(nb)  # one parameters cell, holding the pair
+    (cell,) = parameters_cells(nb)
+    assert 'pair: str = "pasig-taipei"' in cell.source
+    assert f'params_dir: str = "{params.resolve()}"' in cell.source
     assert all(c.get("outputs", []) == [] for c in nb.cells)
     assert nb.cells[1].metadata["tags"] == [EDITION_NOTE_TAG]
     assert "Learner edition: Pasig–Taipei" in nb.cells[1].source
@@ -254,7 +310,8 @@ def test_write_editions_pair_overrides_injected(params, notebooks, tmp_path):
         lambda d: d.update(parameters={"bike-sharing": {"fleet_size": 250}}),
     )
     (out,), _ = write(params, notebooks, tmp_path / "out", "learner")
-    assert "fleet_size = 250" in out.cells[3].source  # the injected cell, after the note
+    assert "fleet_size: int = 250  # bikes [-]" in parameters_cells(out)[0].source
+    assert "injected-parameters" not in tags(out)
 
 
 def test_write_editions_unknown_pair(params, notebooks, tmp_path):
@@ -298,7 +355,24 @@ def test_learner_edition_real_workbooks(path):
         cell_tags = cell.metadata.get("tags", [])
         hidden = "solution" in cell_tags or "mentor-note" in cell_tags
         assert (cell.source in sources(learner)) != hidden or not cell.source.strip()
-    assert sources(mentor) == sources(nb)
+    assert sources(without_plan(mentor)) == sources(nb)
+    # code stays folded in both editions, except the cells a learner types in
+    for edition in (learner, mentor):
+        for cell in edition.cells:
+            if cell.cell_type != "code":
+                continue
+            typed = {"parameters", "exercise"} & set(cell.metadata.get("tags", []))
+            hidden = cell.metadata.get("jupyter", {}).get("source_hidden", False)
+            assert hidden != bool(typed), cell.source[:60]
+
+
+@pytest.mark.skipif(not REAL, reason="no workbooks in notebooks/ yet")
+@pytest.mark.parametrize("path", REAL, ids=[p.stem for p in REAL])
+def test_lesson_plan_real_workbooks(path):
+    text = lesson_plan(nbformat.read(path, as_version=4))
+    assert "*60 minutes*" in text and "*90 minutes*" in text and "Step 1:" in text
+    questions = [ln for ln in text.splitlines() if ln.startswith("  - ")]
+    assert questions and all(len(q) > 20 for q in questions)
 
 
 def assigned_names(source: str) -> set[str]:

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from c3lib.kit.exercises import assess, check
+from c3lib.exceptions import C3Error
+from c3lib.kit.exercises import assess, check, without_commas
 
 
 def test_assess_right_within_tolerance():
@@ -105,3 +106,28 @@ def test_assess_off_message_never_contains_solution(answer):
 
 def test_check_is_assess():
     assert check(150, 100, rel_tol=0.6) == assess(150, 100, rel_tol=0.6)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [((1, 485, 0), "1485000"), ((1, 485, 500), "1485500"), ((12, 5), "12005")],
+)
+def test_assess_tuple_answer_asks_for_no_commas(typed, meant):
+    # `answer = 1,485,000` is the tuple (1, 485, 0): each group after the first is 3 digits
+    fb = assess(typed, 1485000)
+    assert fb.status == "invalid"
+    assert fb.message == f"Write the number without commas: {meant}."
+
+
+def test_without_commas_not_a_thousands_tuple():
+    assert without_commas((1.5, 2)) is None and without_commas(("a", 1)) is None
+    assert without_commas(1485000) is None
+
+
+def test_check_legacy_form_still_compares_two_numbers():
+    assert check(102, 100).status == "right"
+
+
+def test_check_unknown_exercise_id():
+    with pytest.raises(C3Error, match="unknown exercise 'nope/nothing'"):
+        check("nope/nothing", 1.0, None)

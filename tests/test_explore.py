@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from c3lib.build.export import WIDGET_MIME, export_html
-from c3lib.kit.explore import Explorer, explorer, render
+from c3lib.kit.explore import Explorer, choice, explorer, render, setting_text
+from c3lib.kit.explore import slider as form_slider
 
 BASE = 100.0  # t/yr before the measure
 
@@ -37,7 +38,10 @@ def _no_figures_left():
 def test_render_chart_and_table():
     # share 0.2: 100 t/yr × (1 − 0.2) = 80 t/yr after the measure
     html = render(reduced, {"share": 0.2, "mode": "bus"}, caption="Emissions")
-    assert '<figure class="c3-figure"><img src="data:image/png;base64,' in html
+    assert (
+        '<figure class="c3-figure"><img style="max-width:100%;height:auto" '
+        'src="data:image/png;base64,' in html
+    )
     assert "Emissions (share = 0.2, mode = bus)" in html
     assert 'alt="Emissions at share = 0.2, mode = bus"' in html
     assert "<td>80</td>" in html and "<td>100</td>" in html
@@ -56,14 +60,14 @@ def test_explorer_mimebundle_has_static_fallback():
     static = bundle["text/html"]
     assert static.startswith('<div class="c3-explorer-static">')
     assert "data:image/png;base64," in static and "<td>80</td>" in static
-    assert "share = 0.2" in static
+    assert "share: 0.20" in static
     assert "Loading widget" not in static
 
 
 def test_explorer_shows_default_state_at_once():
     ex = explorer(reduced, share=slider(0.3))
     assert ex.output.value  # never an empty output
-    assert "share = 0.3" in ex.output.value and "<td>70</td>" in ex.output.value
+    assert "share: 0.30" in ex.output.value and "<td>70</td>" in ex.output.value
 
 
 def test_explorer_redraws_on_value_change():
@@ -72,7 +76,7 @@ def test_explorer_redraws_on_value_change():
     before = ex.output.value
     share.value = 0.5  # 100 × (1 − 0.5) = 50 t/yr
     assert ex.output.value != before
-    assert "share = 0.5" in ex.output.value and "<td>50</td>" in ex.output.value
+    assert "share: 0.50" in ex.output.value and "<td>50</td>" in ex.output.value
     assert "<td>50</td>" in ex._repr_mimebundle_()["text/html"]  # static copy follows
 
 
@@ -88,7 +92,7 @@ def test_explorer_passes_every_control_by_name():
     mode.value = "car"
     assert calls == [(0.2, "bus"), (0.2, "car")]
     assert ex.values == {"share": 0.2, "mode": "car"}  # noqa: PD011 - not pandas
-    assert "mode = car" in ex.output.value
+    assert "mode: car" in ex.output.value
 
 
 def test_explorer_layout_controls_then_output():
@@ -108,7 +112,7 @@ def test_explorer_exported_html_shows_chart_at_defaults():
         "application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2}
     }
     page = export_html(nb)
-    assert "c3-explorer-static" in page and "Emissions (share = 0.2)" in page
+    assert "c3-explorer-static" in page and "Emissions (share: 0.20)" in page
     assert "data:image/png;base64," in page
     assert "widget-view+json" not in page and "Loading widget" not in page
 
@@ -134,3 +138,65 @@ def test_explorer_redraw_error_shown_in_place(caplog):
 def test_explorer_first_draw_error_raises():
     with pytest.raises(ValueError, match="outside the method"):
         explorer(fragile, share=slider(0.9))
+
+
+def test_slider_share_reads_as_percentage():
+    control = form_slider("shore_power_uptake", 0.5, 0.0, 1.0, 0.1)
+    assert isinstance(control, widgets.FloatSlider) and control.readout_format == ".0%"
+    assert control.description == "Share of berth hours on shore power [%]"  # labels.csv
+    assert control.tooltip == control.description
+    assert control.style.description_width == "initial"
+    assert format(control.value, control.readout_format) == "50%"
+
+
+def test_slider_whole_step_is_integer():
+    control = form_slider("vsr_speed_kn", 12.0, 6, 20, 1)
+    assert isinstance(control, widgets.IntSlider) and control.value == 12
+    assert control.description == "Speed limit in the reduced-speed zone [kn]"
+
+
+def test_slider_decimal_step_keeps_its_decimals():
+    control = form_slider("vkt_scale", 1.0, 0.5, 1.5, 0.05)
+    assert control.readout_format == ".2f"
+    share = form_slider("exhaust_control", 0.0, 0.0, 0.9, 0.05)
+    assert share.readout_format == ".0%"  # 5 % steps: whole percentages
+
+
+def test_choice_shows_reader_labels_passes_codes():
+    control = choice("underfired_control", ["esp", "hepa_filter"], "esp")
+    assert [v for _, v in control.options] == ["esp", "hepa_filter"]  # the update gets codes
+    assert control.value == "esp"
+    assert control.label == "Electrostatic precipitator"
+    assert control.description == "Control on under-fired charbroilers"
+
+
+def test_setting_text_uses_labels_and_readouts():
+    controls = {
+        "vsr_speed_kn": form_slider("vsr_speed_kn", 12, 6, 20, 1),
+        "shore_power_uptake": form_slider("shore_power_uptake", 0.5, 0.0, 1.0, 0.1),
+    }
+    assert setting_text(controls) == (
+        "Speed limit in the reduced-speed zone [kn]: 12, "
+        "Share of berth hours on shore power [%]: 50%"
+    )
+
+
+def test_render_fits_output_area_and_labels_table():
+    def update(shore_power_uptake):
+        fig, _ = reduced(shore_power_uptake)
+        return fig, pd.DataFrame({"value": [4.0]}, index=["berth_h"])
+
+    html = render(update, {"shore_power_uptake": 0.5})
+    assert '<img style="max-width:100%;height:auto" src="data:image/png' in html
+    assert 'style="max-width:100%;overflow-x:auto"' in html
+    assert "Hours at berth [h]" in html and "berth_h" not in html
+
+
+def test_explorer_caption_built_from_labels():
+    ex = explorer(
+        lambda shore_power_uptake: reduced(shore_power_uptake),
+        caption="Emissions",
+        shore_power_uptake=form_slider("shore_power_uptake", 0.2, 0.0, 1.0, 0.1),
+    )
+    assert "Emissions (Share of berth hours on shore power [%]: 20%)" in ex.output.value
+    assert "shore_power_uptake" not in ex.output.value

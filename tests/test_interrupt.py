@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 PAIRS = ["pasig-taipei", "haiphong-kitakyushu", "bangkok-san-diego"]
 
 
-def start_build(ws):
+def start_build(ws, no_wait=False):
     args = [
         sys.executable,
         "-m",
@@ -35,7 +35,9 @@ def start_build(ws):
     ]
     for p in PAIRS:
         args += ["--pair", p]
-    env = {**os.environ, "C3_NOTEBOOKS": str(ws["nbs"])}
+    if no_wait:
+        args.append("--no-wait")
+    env = {**os.environ, "C3_NOTEBOOKS": str(ws["nbs"]), "TMPDIR": str(ws["tmp"])}
     return subprocess.Popen(
         args,
         env=env,
@@ -75,11 +77,21 @@ def assert_no_partial_files(out):
             assert path.read_text(encoding="utf-8").rstrip().endswith("</html>")
 
 
+def run_folders(tmp: Path) -> list[str]:
+    """The run and kernel folders builds keep in the temporary folder."""
+    return sorted(p.name for p in tmp.glob("c3-*") if p.is_dir())
+
+
 @pytest.fixture
 def ws(tmp_path, params_dir):
+    import shutil
+    import tempfile
+
     nbs = tmp_path / "notebooks"
     make_notebook(nbs / "emissions_inventory.ipynb", "import time\ntime.sleep(2)")
-    return {"params": params_dir, "out": tmp_path / "out", "nbs": nbs}
+    tmp = Path(tempfile.mkdtemp(prefix="c3t-", dir="/tmp"))  # short: kernels' socket paths
+    yield {"params": params_dir, "out": tmp_path / "out", "nbs": nbs, "tmp": tmp}
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
@@ -96,10 +108,39 @@ def test_build_interrupted_then_resumed(ws, sig):
     built = {p.parent.name for p in ws["out"].glob("*/emissions-inventory.json")}
     assert 1 <= len(built) < len(PAIRS)
 
+    if sig == signal.SIGKILL:
+        # nothing ran to clean up: the killed build's run folder (and kernel folders, with
+        # their connection keys) are left; as if it had died a while ago, so that a kernel
+        # folder is past the age at which it might be one still starting
+        assert any(n.startswith("c3-run-") for n in run_folders(ws["tmp"]))
+        old = time.time() - 3600
+        for folder in ws["tmp"].glob("c3-kernel-*"):
+            os.utime(folder, (old, old))
+
     proc = start_build(ws)
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode == 0, out
     assert f"{len(built)} up to date" in out
     assert {p.parent.name for p in ws["out"].glob("*/emissions-inventory.json")} == set(PAIRS)
     leftovers = [p.name for p in ws["out"].rglob(".*")]
-    assert leftovers == []
+    assert leftovers == [".c3-build.lock"]  # the lock file stays; no temporary does
+    assert run_folders(ws["tmp"]) == []  # the killed build's ones too
+
+
+def test_build_second_build_into_same_folder(ws):
+    """A second build waits for the first (or, with --no-wait, refuses); neither loses a
+    file of the other, and both report every target."""
+    first = start_build(ws)
+    wait_for_first_target(ws, first)
+    refused = start_build(ws, no_wait=True)
+    out, _ = refused.communicate(timeout=120)
+    assert refused.returncode == 2, out
+    assert "another build" in out and out.count("\n") == 1
+    second = start_build(ws)
+    out2, _ = second.communicate(timeout=300)
+    out1, _ = first.communicate(timeout=300)
+    assert first.returncode == 0, out1
+    assert second.returncode == 0, out2
+    assert "waiting for it to finish" in out2  # it ran after the first, not beside it
+    assert_no_partial_files(ws["out"])
+    assert [p.name for p in ws["out"].rglob(".*")] == [".c3-build.lock"]

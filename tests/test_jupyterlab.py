@@ -1,4 +1,10 @@
-"""A workbook in real JupyterLab: run it in headless Chromium, move a slider, see it redraw.
+"""Workbooks in real JupyterLab: run them in headless Chromium as a learner would.
+
+Every workbook runs at 1280 × 900 with the file browser open and is checked: no explorer
+output wider than its cell, only the parameters and answer cells show code, and moving
+each explorer control redraws the chart. Each workbook's learner edition runs too: the
+exercise's answer (asked from the kernel) appears in no output above the exercise, and
+no solution or mentor-note text appears at all.
 
 Starts ``jupyter lab`` on 127.0.0.1 (free port, token set here, no browser) with a
 temporary copy of the notebooks folder as its root, and drives Debian's ``/usr/bin/chromium``
@@ -202,6 +208,178 @@ def _run_and_move_slider(page, base: str, token: str, workbook: Path) -> None:
     assert after != before and "<img" in after and "<table" in after
 
 
+VIEWPORT = {"width": 1280, "height": 900}
+# Code cells whose input shows, with their tags, and explorer parts wider than their cell.
+LAYOUT = """() => {
+    const nb = window.jupyterapp.shell.currentWidget;
+    const visible = nb.content.widgets
+        .filter(c => c.model.type === 'code' && !c.inputHidden)
+        .map(c => ({tags: c.model.getMetadata('tags') || [],
+                    head: c.model.sharedModel.getSource().slice(0, 40)}));
+    const overflow = [];
+    for (const out of document.querySelectorAll('.jp-Cell .widget-html-content')) {
+        const cell = out.closest('.jp-Cell-outputWrapper') || out.closest('.jp-Cell');
+        const right = cell.getBoundingClientRect().right + 1;
+        for (const el of out.querySelectorAll('img, figure, .c3-explorer-table')) {
+            const box = el.getBoundingClientRect();
+            const over = Math.round(box.right - right);
+            if (box.width && over > 0) overflow.push(`${el.tagName} +${over}px`);
+        }
+    }
+    return {visible, overflow};
+}"""
+# Outputs of the cells above the first exercise cell, and the whole notebook's text.
+TEXT = """() => {
+    const nb = window.jupyterapp.shell.currentWidget;
+    const cells = nb.content.widgets;
+    const first = cells.findIndex(c => (c.model.getMetadata('tags') || []).includes('exercise'));
+    const outputs = c => c.model.type === 'code' ? JSON.stringify(c.model.outputs.toJSON()) : '';
+    return {
+        before: cells.slice(0, first).map(outputs).join('\\n'),
+        all: cells.map(c => c.model.sharedModel.getSource() + outputs(c)).join('\\n'),
+        check: (cells.map(c => c.model.sharedModel.getSource())
+            .find(s => s.startsWith('check(')) || ''),
+    };
+}"""
+KERNEL_PRINT = """async (code) => {
+    const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+    let out = '';
+    const future = kernel.requestExecute({code, store_history: false});
+    future.onIOPub = msg => { if (msg.header.msg_type === 'stream') out += msg.content.text; };
+    await future.done;
+    return out;
+}"""
+
+
+def _open_and_run(page, base: str, token: str, path: str) -> None:
+    page.goto(f"{base}/lab/tree/{path}?token={token}")
+    page.wait_for_function(  # the workspace may restore another tab first
+        "(path) => { const nb = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+        " return nb && nb.context && nb.context.path === path; }",
+        arg=path,
+    )
+    page.wait_for_function(KERNEL_IDLE)
+    page.evaluate("window.jupyterapp.commands.execute('filebrowser:activate')")
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    state = page.wait_for_function(RUN_STATE, timeout=RUN_ALL_S * 1000).json_value()
+    assert state["errors"] == [], f"{path} failed in JupyterLab: {state['errors']}"
+
+
+def _move_every_control(page) -> int:
+    """Step each slider and dropdown of every explorer; the chart must redraw each time."""
+    moved = 0
+    for explorer in page.locator(EXPLORER).all():
+        explorer.scroll_into_view_if_needed()
+        chart = explorer.locator(".widget-html-content").first
+        for i in range(explorer.locator(".widget-slider, .widget-dropdown").count()):
+            control = explorer.locator(".widget-slider, .widget-dropdown").nth(i)
+            before = chart.inner_html()
+            select = control.locator("select")
+            if select.count():
+                options = select.locator("option").all_inner_texts()
+                current = select.evaluate("s => s.options[s.selectedIndex].text")
+                select.select_option(label=next(o for o in options if o != current))
+            else:
+                handle = control.locator(".noUi-handle").first
+                at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute(
+                    "aria-valuemax"
+                )
+                handle.focus()
+                handle.press("ArrowLeft" if at_max else "ArrowRight")
+            page.wait_for_function(
+                "([el, old]) => el.innerHTML !== old", arg=[chart.element_handle(), before]
+            )
+            page.wait_for_function(KERNEL_IDLE)
+            assert "<img" in chart.inner_html(), "the chart is gone after a move"
+            moved += 1
+    return moved
+
+
+def _answer_forms(value: float) -> set[str]:
+    """How a table or caption could print the answer (with at least 3 significant digits)."""
+    forms = {f"{value:,.0f}", f"{value:.4g}", f"{value:.3g}", f"{value:,.1f}", f"{value:,.2f}"}
+    return {f for f in forms if sum(ch.isdigit() for ch in f.lstrip("0.,")) >= 3}
+
+
+def _learner_edition(root: Path, workbook: Path) -> str:
+    """Write the workbook's learner edition under ``root``; its path relative to ``root``."""
+    from c3lib.build.editions import write_editions
+    from c3lib.params import load_catalog
+
+    catalog = load_catalog()
+    action = next(a.id for a in catalog.actions.values() if a.notebook == workbook.name)
+    pair = next(iter(catalog.pairs))
+    (edition,) = write_editions("learner", pair, [action], None, root / "out", NOTEBOOKS)
+    return edition.path.relative_to(root).as_posix()
+
+
+def _check_learner_edition(page, base: str, token: str, path: str) -> None:
+    _open_and_run(page, base, token, path)
+    text = page.evaluate(TEXT)
+    assert "Mentor note" not in text["all"] and "Lesson plan" not in text["all"]
+    assert "c3-feedback-missing" in text["all"]  # the check ran: no answer yet
+    assert text["check"].startswith('check("'), "the check names its exercise"
+    ask = text["check"].replace("check(", "_c3_work(", 1).replace(", answer,", ",", 1)
+    printed = page.evaluate(
+        KERNEL_PRINT,
+        f"from c3lib.kit.answers import work as _c3_work\nprint(repr({ask}[1].expected))",
+    )
+    expected = float(printed.strip())
+    shown = sorted(f for f in _answer_forms(expected) if f in text["before"])
+    assert not shown, f"{path}: the answer {expected} shows above the exercise as {shown}"
+
+
+def _shipped_workbooks() -> list[str]:
+    return [name for name in WORKBOOKS if (NOTEBOOKS / name).is_file()]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """One JupyterLab server over a copy of the notebooks (with each workbook's learner
+    edition), and one headless Chromium, shared by every workbook's test."""
+    sync_playwright = browser_or_skip()
+    tmp = tmp_path_factory.mktemp("lab")
+    root = tmp / "notebooks"
+    shutil.copytree(NOTEBOOKS, root)
+    learners = {name: _learner_edition(root, root / name) for name in _shipped_workbooks()}
+    home = tmp / "jupyter"
+    home.mkdir()
+    with lab_server(root, home) as (base, token), sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser, base, token, learners, home
+        finally:
+            browser.close()
+
+
+@pytest.mark.skipif(not _shipped_workbooks(), reason="no workbooks in notebooks/ yet")
+@pytest.mark.parametrize("name", _shipped_workbooks())
+def test_jupyterlab_workbook_as_a_learner(lab, name):
+    browser, base, token, learners, home = lab
+    page = browser.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(30_000)
+    try:
+        _open_and_run(page, base, token, name)
+        layout = page.evaluate(LAYOUT)
+        kinds = sorted({t for c in layout["visible"] for t in c["tags"]})
+        assert all(c["tags"] for c in layout["visible"]), layout["visible"]
+        assert set(kinds) <= {"parameters", "exercise"}, layout["visible"]
+        assert len(layout["visible"]) == 2, layout["visible"]
+        assert layout["overflow"] == [], f"explorer wider than its cell: {layout['overflow']}"
+        assert _move_every_control(page) >= 2
+        _check_learner_edition(page, base, token, learners[name])
+    except Exception:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)  # for a failed CI run
+        page.screenshot(path=str(ARTIFACTS / f"failure-{name}.png"), full_page=True)
+        shutil.copy(home / "server.log", ARTIFACTS / "server.log")
+        raise
+    finally:
+        page.close()
+
+
+@pytest.mark.skipif(bool(_shipped_workbooks()), reason="the workbooks' own test covers it")
 def test_jupyterlab_explorer_redraws_on_slider(tmp_path):
     sync_playwright = browser_or_skip()
     root = tmp_path / "notebooks"

@@ -72,3 +72,28 @@ def test_notebook_exercise_cells_tagged(action):
 def test_notebook_publishes_last(action):
     code = [c for c in read(action).cells if c.cell_type == "code"]
     assert "cs.publish(" in code[-1].source
+
+
+def test_notebook_code_hidden_but_parameters_and_answer(action):
+    for cell in read(action).cells:
+        if cell.cell_type != "code":
+            continue
+        typed = {"parameters", "exercise"} & set(cell.metadata.get("tags", []))
+        hidden = cell.metadata.get("jupyter", {}).get("source_hidden", False)
+        assert hidden != bool(typed), cell.source[:60]
+
+
+def test_notebook_opens_with_how_to_box(action):
+    cells = read(action).cells
+    box = [c for c in cells[:3] if "how-to" in c.metadata.get("tags", [])]
+    assert len(box) == 1 and "without commas" in box[0].source
+    assert "remove-cell" in box[0].metadata["tags"]  # not in the case-study HTML
+
+
+def test_notebook_check_names_its_exercise(action):
+    from c3lib.kit.answers import EXERCISES
+
+    checks = [c.source for c in read(action).cells if c.source.startswith("check(")]
+    assert len(checks) == 1
+    exercise_id = re.match(r'check\("([^"]+)", answer, case', checks[0]).group(1)
+    assert exercise_id in EXERCISES and exercise_id.startswith(f"{action.id}/")

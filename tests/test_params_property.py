@@ -84,7 +84,7 @@ def scratch(tmp_path_factory) -> Path:
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(edits=mutations(), city=st.sampled_from(["pasig", "taipei", "kaohsiung"]))
 def test_load_catalog_accepts_or_names_file_and_field(scratch, edits, city):

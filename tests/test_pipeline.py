@@ -80,12 +80,20 @@ def test_run_failure_keeps_last_good_outputs(workspace):
     result = run(spec)
     assert result.status == "failed"
     assert "ValueError: boom in a cell" in result.error
-    assert result.failed_cell == 3
     assert paths["html"].read_bytes() == good_html
     assert paths["json"].read_bytes() == good_json
     failed = nbformat.read(paths["failed"], as_version=4)
     errors = [o for c in failed.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert errors[0].ename == "ValueError"
+    # the failing cell as the failed notebook shows it: its position and its In [N]
+    assert result.failed_notebook == str(paths["failed"].resolve())
+    shown = failed.cells[result.failed_cell - 1]
+    assert "boom in a cell" in shown.source
+    assert [o.ename for o in shown.outputs if o.output_type == "error"] == ["ValueError"]
+    assert result.execution_count == shown.execution_count is not None
+    record = json.loads(paths["error"].read_text(encoding="utf-8"))
+    assert record["failed_cell"] == result.failed_cell
+    assert record["execution_count"] == shown.execution_count
     state = read_status(workspace["out"], "pasig-taipei", ACTION)
     assert state["status"] == "failed" and state["record"] is not None
     index = write_index(load_catalog(workspace["params"]), workspace["out"]).read_text()
@@ -251,3 +259,73 @@ def test_run_retries_failed_kernel_start(workspace, monkeypatch):
     (spec,) = specs_for(workspace)
     assert run(spec).status == "ok"
     assert len(calls) == 2
+
+
+def test_main_build_failure_names_params_cell_and_notebook_once(
+    workspace, monkeypatch, capsys, caplog
+):
+    """A ParamsError raised in a notebook: the user's params file and field, the failing
+    cell as the failed notebook numbers it, and that notebook's path, printed once."""
+    cat = load_catalog(workspace["params"])
+    pair = sorted(cat.pairs)[0]
+    city = cat.pairs[pair].learning
+    make_notebook(
+        workspace["nbs"] / NB_NAME,
+        "x = 1",
+        "from pathlib import Path\n"
+        "from c3lib.exceptions import ParamsError\n"
+        f"raise ParamsError(str(Path(params_dir) / 'cities' / '{city}.yaml'), "
+        "'profile.grid_ef', 'missing: a number is needed [kg CO2/kWh]')",
+    )
+    monkeypatch.setattr("c3lib.build.plan.NOTEBOOKS_DIR", workspace["nbs"])
+    argv = ["build", "--params", str(workspace["params"]), "--out", str(workspace["out"])]
+    code = main([*argv, "--pair", pair, "--action", ACTION, "--jobs", "1"])
+    captured = capsys.readouterr()
+    assert code == 1
+    user_file = str(workspace["params"] / "cities" / f"{city}.yaml")
+    paths = target_paths(workspace["out"], pair, ACTION)
+    failed = nbformat.read(paths["failed"], as_version=4)
+    position, cell = next(
+        (i, c)
+        for i, c in enumerate(failed.cells, 1)
+        if any(o.output_type == "error" for o in c.get("outputs", []))
+    )
+    out = captured.out
+    assert f"from params: {user_file}, field profile.grid_ef" in out
+    assert f"cell {position} (In [{cell.execution_count}]) of {paths['failed'].resolve()}" in out
+    assert "c3-run-" not in out  # the private copy is never what the user is shown
+    text = out + captured.err + caplog.text
+    assert text.count("missing: a number is needed") == 1
+    record = json.loads(paths["error"].read_text(encoding="utf-8"))
+    assert record["params_file"] == user_file and record["params_field"] == "profile.grid_ef"
+
+
+def test_build_notebook_cannot_overwrite_other_outputs(workspace):
+    """A notebook writing by relative names (into outputs/, beside the sources) changes no
+    target's files: it works in a private folder, and only the build writes outputs."""
+    cat = load_catalog(workspace["params"])
+    good, bad = sorted(cat.pairs)[:2]
+    assert [r.status for r in build(specs_for(workspace, pairs=[good]))] == ["ok"]
+    victim = target_paths(workspace["out"], good, ACTION)
+    out_rel = workspace["out"].name  # the outputs folder, seen from the notebooks folder
+    make_notebook(
+        workspace["nbs"] / NB_NAME,
+        "from pathlib import Path\n"
+        f"if pair == {bad!r}:\n"
+        f"    for folder in ['{out_rel}/{good}', '../{out_rel}/{good}', '{good}']:\n"
+        "        Path(folder).mkdir(parents=True, exist_ok=True)\n"
+        f"        for ext in ['html', 'json', 'ipynb']:\n"
+        f"            (Path(folder) / ('{ACTION}.' + ext)).write_text('hijacked')\n"
+        "    Path('left-beside-the-sources.txt').write_text('x')",
+    )
+    results = build(specs_for(workspace, pairs=[good, bad]))
+    assert {r.pair: r.status for r in results} == {good: "ok", bad: "ok"}  # new source
+    after = {k: victim[k].read_bytes() for k in ("ipynb", "html", "json")}
+    assert after["html"].startswith(b"<!DOCTYPE html") and after["html"] != b"hijacked"
+    assert json.loads(after["json"])["pair"] == good
+    assert nbformat.reads(after["ipynb"].decode(), as_version=4).cells
+    assert sorted(p.name for p in workspace["nbs"].iterdir()) == [NB_NAME]
+    assert (
+        not (workspace["out"] / out_rel).exists() and not (workspace["out"] / good / good).exists()
+    )
+    assert read_status(workspace["out"], good, ACTION)["status"] == "ok"

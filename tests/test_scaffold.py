@@ -17,7 +17,9 @@ from c3lib.scaffold import (
     city_yaml,
     new_pair,
     pair_id,
+    pair_yaml,
     placeholder_value,
+    required_fields,
 )
 from tests.conftest import PARAMS
 
@@ -32,6 +34,7 @@ profile:
   area_km2: {{value: {area}, unit: km2, year: 2020, source: test fixture, quality: official}}
   latitude: {{value: {lat}, unit: degrees, source: test fixture, quality: secondary}}
   longitude: {{value: {lon}, unit: degrees, source: test fixture, quality: secondary}}
+  grid_ef: {{value: 0.5, unit: kg CO2/kWh, source: test fixture, quality: assumed}}
 """
 
 
@@ -53,7 +56,7 @@ def empty_params(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def known_params(empty_params: Path) -> Path:
-    """Pasig and Taipei known, paired as in the repository (pasig-taipei, mentor taipei)."""
+    """Pasig and Taipei known and paired (pasig-taipei, mentor taipei); no country files."""
     write_city(
         empty_params, id="pasig", name="Pasig", country="Philippines",
         population=803159, area=48.46, lat=14.5605, lon=121.0765,
@@ -62,7 +65,10 @@ def known_params(empty_params: Path) -> Path:
         empty_params, id="taipei", name="Taipei", country="Taiwan",
         population=2602418, area=271.8, lat=25.0375, lon=121.5625,
     )  # fmt: skip
-    shutil.copy(PARAMS / "pairs/pasig-taipei.yaml", empty_params / "pairs/pasig-taipei.yaml")
+    text, _ = pair_yaml(
+        load_catalog(empty_params), "taipei", "pasig", {"taipei": "Taipei", "pasig": "Pasig"}
+    )
+    (empty_params / "pairs/pasig-taipei.yaml").write_text(text, encoding="utf-8")
     load_catalog(empty_params)  # the fixture itself is valid
     return empty_params
 
@@ -76,10 +82,11 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 def test_pair_id_learning_city_first():
-    # the repository's convention: pasig-taipei has mentor taipei, learning pasig
-    pasig_taipei = read(PARAMS / "pairs/pasig-taipei.yaml")
-    assert pair_id(pasig_taipei["mentor"], pasig_taipei["learning"]) == "pasig-taipei"
     assert pair_id("kitakyushu", "haiphong") == "haiphong-kitakyushu"
+    # the repository's convention, which every pair file follows
+    for path in sorted((PARAMS / "pairs").glob("*.yaml")):
+        pair = read(path)
+        assert pair_id(pair["mentor"], pair["learning"]) == path.stem
 
 
 def test_city_name_from_id():
@@ -128,6 +135,12 @@ def test_new_pair_both_cities_new_validates(empty_params):
         todo = [t for t in result.todo if f"cities/{cid}.yaml" in t]
         for name in REQUIRED:
             assert any(f"profile.{name}: placeholder" in t for t in todo), name
+        # required by a workbook, with no country file to give it: a placeholder, listed
+        assert city.profile["grid_ef"].source.startswith(PLACEHOLDER)
+        assert any(
+            "profile.grid_ef: placeholder; required by bike-sharing, low-emission-development" in t
+            for t in todo
+        )
         assert any("country" in t for t in todo)
         assert any("name" in t and "derived from the id" in t for t in todo)
 
@@ -244,8 +257,9 @@ def test_new_pair_force_overwrites_pair_only(known_params):
     result = new_pair("taipei", "pasig", known_params, focus=["bike-sharing"], force=True)
     assert [p.name for p in result.written] == ["pasig-taipei.yaml"]
     assert snapshot(known_params / "cities") == cities
-    pair = load_catalog(known_params).pairs["pasig-taipei"]
-    assert pair.progress["bike-sharing"]["goals"].status == "not-started"
+    cat = load_catalog(known_params)
+    first = cat.actions["bike-sharing"].steps[0].id
+    assert cat.pairs["pasig-taipei"].progress["bike-sharing"][first].status == "not-started"
 
 
 def test_new_pair_unknown_focus_refused(empty_params):
@@ -333,10 +347,60 @@ def test_main_new_pair_existing_pair_exit_2(known_params, capsys):
     assert "already exists" in capsys.readouterr().err
 
 
+def new_city_id(cat, base: str = "quezon-city") -> str:
+    """A city id the catalog does not have yet."""
+    ids = [base, *(f"{base}-{n}" for n in range(2, 100))]
+    return next(cid for cid in ids if cid not in cat.cities)
+
+
 def test_new_pair_in_repository_params(params_dir):
     # a copy of the repository's params: a new learning city paired with a known mentor
-    result = new_pair("taipei", "quezon-city", params_dir, focus=["bike-sharing"])
-    assert [p.name for p in result.written] == ["quezon-city.yaml", "quezon-city-taipei.yaml"]
+    before = load_catalog(params_dir)
+    mentor = next(iter(before.pairs.values())).mentor
+    learning = new_city_id(before)
+    result = new_pair(mentor, learning, params_dir, focus=["bike-sharing"])
+    pid = f"{learning}-{mentor}"
+    assert [p.name for p in result.written] == [f"{learning}.yaml", f"{pid}.yaml"]
     cat = load_catalog(params_dir)
-    assert cat.pairs["quezon-city-taipei"].name == f"Quezon City–{cat.cities['taipei'].name}"
-    assert len(cat.pairs) == 6 and len(cat.cities) == 11
+    name = " ".join(w.capitalize() for w in learning.split("-"))
+    assert cat.pairs[pid].name == f"{name}–{cat.cities[mentor].name}"
+    assert len(cat.pairs) == len(before.pairs) + 1
+    assert len(cat.cities) == len(before.cities) + 1
+
+
+def test_required_fields_from_actions(params_dir):
+    cat = load_catalog(params_dir)
+    expected: dict[str, list[str]] = {}
+    for a in cat.actions.values():
+        for req in a.requires:
+            expected.setdefault(req, []).append(a.id)
+    assert required_fields(cat) == expected
+    # the shipped declaration: the two transport workbooks need the grid factor
+    assert required_fields(load_catalog(PARAMS))["profile.grid_ef"] == [
+        "bike-sharing",
+        "low-emission-development",
+    ]
+
+
+def test_city_yaml_required_field_written_as_placeholder():
+    text, todo = city_yaml("pasig", requires={"profile.grid_ef": ["bike-sharing"]})
+    q = yaml.safe_load(text)["profile"]["grid_ef"]
+    assert (q["value"], q["unit"], q["quality"]) == (0, "kg CO2/kWh", "assumed")
+    assert q["source"].startswith(PLACEHOLDER) and "bike-sharing" in q["source"]
+    assert "profile.grid_ef: placeholder; required by bike-sharing; give the value " in "\n".join(
+        todo
+    )
+    assert not any(ln.startswith("#") and " grid_ef:" in ln for ln in text.splitlines())
+
+
+def test_new_pair_required_field_from_country_file(params_dir):
+    # a country with a file gives the field: no placeholder, but still listed to fill
+    cat = load_catalog(params_dir)
+    country = next(c for c in cat.countries.values() if "grid_ef" in c.values.get("profile", {}))
+    learning = new_city_id(cat)
+    mentor = next(iter(cat.pairs.values())).mentor
+    result = new_pair(mentor, learning, params_dir, values={learning: {"country": country.name}})
+    city = load_catalog(params_dir).cities[learning]
+    assert "grid_ef" not in city.profile
+    line = next(t for t in result.todo if "profile.grid_ef" in t)
+    assert f"taken from countries/{country.id}.yaml (level country)" in line

@@ -11,6 +11,13 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
+from c3lib.build.export import (
+    PLACEHOLDER_SHARE,
+    PLACEHOLDER_SOURCE,
+    export_html,
+    placeholder_inputs,
+    summary_context,
+)
 from c3lib.build.site import (
     FILTER_SCRIPT,
     collect_states,
@@ -20,10 +27,33 @@ from c3lib.build.site import (
     write_index,
 )
 from c3lib.params import load_catalog
+from c3lib.scaffold import PLACEHOLDER
 from tests.conftest import edit_yaml
-from tests.test_export import EVIL, EVIL_TEXT, make_record
+from tests.test_export import EVIL, EVIL_TEXT, case_notebook, make_record
 
-N_PAIRS, N_ACTIONS = 5, 5
+
+def picked(catalog) -> tuple[str, str, str]:
+    """Three pairs of the catalog, in its order: A built (and failed), B failed over a good
+    run, C not built. Derived from the catalog, so the tests hold for any params folder."""
+    ids = list(catalog.pairs)
+    if len(ids) < 3:
+        pytest.skip("the params folder has fewer than three pairs")
+    return ids[0], ids[1], ids[2]
+
+
+def record_for(catalog, pair_id: str, scale: float = 1.0, **changes) -> dict:
+    """:func:`make_record` re-pointed at a catalog pair's cities, its values times ``scale``."""
+    pair = catalog.pairs[pair_id]
+    ids = {"taipei": pair.mentor, "pasig": pair.learning}
+    cities = {
+        role: {"id": c.id, "name": c.name, "country": c.country}
+        for role, c in catalog.roles(pair_id).items()
+    }
+    rec = make_record(**{"pair_name": pair.name, "cities": cities, **changes})
+    for m in rec["metrics"]:
+        m["city"] = ids.get(m["city"], m["city"])
+        m["value"] *= scale
+    return rec
 
 
 def write_run(out, pair: str, action: str, record: dict | None = None, error: str | None = None):
@@ -60,78 +90,84 @@ def text_of(tag) -> str:
 
 @pytest.fixture
 def catalog(params_dir):
+    a, _, _ = picked(load_catalog(params_dir))
+    steps = load_catalog(params_dir).actions["bike-sharing"].steps
+
     def progress(data):
         data["progress"]["bike-sharing"] = {
-            "goals": {"status": "done", "date": dt.date(2016, 1, 1), "note": "set"},
-            "sizing": {"status": "in-progress"},
+            steps[0].id: {"status": "done", "date": dt.date(2016, 1, 1), "note": "set"},
+            steps[1].id: {"status": "in-progress"},
         }
+        data["focus"] = [
+            f for f in data["focus"] if f["action"] not in ("bike-sharing", "port-operations")
+        ] + [{"action": "bike-sharing", "basis": "assumed", "source": "test fixture"}]
 
-    edit_yaml(params_dir / "pairs" / "pasig-taipei.yaml", progress)
+    edit_yaml(params_dir / "pairs" / f"{a}.yaml", progress)
     return load_catalog(params_dir)
 
 
 @pytest.fixture
-def out(tmp_path):
+def out(tmp_path, catalog):
     """Outputs of a partial build: two good runs, a failure, a failure over a good run."""
+    a, b, _ = picked(catalog)
     out = tmp_path / "out"
-    write_run(out, "pasig-taipei", "bike-sharing", make_record())
-    write_run(out, "pasig-taipei", "port-operations", error="ValueError: boom in a cell")
-    other = make_record(
-        pair_name="Haiphong–Kitakyushu",
-        cities={
-            "mentor": {"id": "kitakyushu", "name": "Kitakyushu", "country": "Japan"},
-            "learning": {"id": "haiphong", "name": "Haiphong", "country": "Viet Nam"},
-        },
-        focus=False,
-    )
-    for m in other["metrics"]:
-        m["city"] = {"taipei": "kitakyushu", "pasig": "haiphong"}.get(m["city"], m["city"])
-        m["value"] *= 10
-    write_run(out, "haiphong-kitakyushu", "bike-sharing", other, error="KeyError: 'x'")
+    write_run(out, a, "bike-sharing", record_for(catalog, a))
+    write_run(out, a, "port-operations", error="ValueError: boom in a cell")
+    other = record_for(catalog, b, scale=10, focus=False)
+    write_run(out, b, "bike-sharing", other, error="KeyError: 'x'")
     return out
 
 
+def n_targets(catalog) -> int:
+    return len(catalog.pairs) * len(catalog.actions)
+
+
 def test_progress_grid_counts_steps(catalog):
+    a, _, _ = picked(catalog)
     grid = {(r["pair"], r["action"]): r for r in progress_grid(catalog)}
-    assert len(grid) == N_PAIRS * N_ACTIONS
-    # bike-sharing has 6 steps; the fixture marks goals done and sizing in progress
-    assert grid[("pasig-taipei", "bike-sharing")] == {
-        "pair": "pasig-taipei",
+    assert len(grid) == n_targets(catalog)
+    # the fixture marks the first step done and the second in progress
+    assert grid[(a, "bike-sharing")] == {
+        "pair": a,
         "action": "bike-sharing",
-        "steps": 6,
+        "steps": len(catalog.actions["bike-sharing"].steps),
         "done": 1,
         "in_progress": 1,
         "focus": True,
     }
-    assert grid[("pasig-taipei", "port-operations")]["focus"] is False
+    assert grid[(a, "port-operations")]["focus"] is False
 
 
 def test_collect_states_reads_every_target(catalog, out):
+    a, b, _ = picked(catalog)
     states = collect_states(catalog, out)
-    assert len(states) == N_PAIRS * N_ACTIONS
-    assert states[("pasig-taipei", "bike-sharing")]["status"] == "ok"
-    assert states[("pasig-taipei", "port-operations")]["status"] == "failed"
-    assert states[("haiphong-kitakyushu", "bike-sharing")]["record"] is not None
+    assert len(states) == n_targets(catalog)
+    assert states[(a, "bike-sharing")]["status"] == "ok"
+    assert states[(a, "port-operations")]["status"] == "failed"
+    assert states[(b, "bike-sharing")]["record"] is not None
 
 
 def test_index_html_lists_every_case_study_with_status(catalog, out):
+    a, b, c = picked(catalog)
     soup = soup_of(index_html(catalog, out))
     rows = soup.select("tr.c3-run")
-    assert len(rows) == N_PAIRS * N_ACTIONS
+    assert len(rows) == n_targets(catalog)
     by = {(r["data-pair"], r["data-action"]): r for r in rows}
-    ok = by[("pasig-taipei", "bike-sharing")]
-    assert ok["data-status"] == "ok" and ok.find("a")["href"] == "pasig-taipei/bike-sharing.html"
+    ok = by[(a, "bike-sharing")]
+    assert ok["data-status"] == "ok" and ok.find("a")["href"] == f"{a}/bike-sharing.html"
     assert "built" in text_of(ok) and "focus" in text_of(ok)
-    assert "1 of 6 steps done, 1 in progress" in text_of(ok)
-    failed = by[("pasig-taipei", "port-operations")]
+    n_steps = len(catalog.actions["bike-sharing"].steps)
+    assert f"1 of {n_steps} steps done, 1 in progress" in text_of(ok)
+    failed = by[(a, "port-operations")]
     assert failed["data-status"] == "failed" and "boom in a cell (cell 3)" in text_of(failed)
-    assert failed.find("a", href="pasig-taipei/port-operations.failed.ipynb")
+    assert failed.find("a", href=f"{a}/port-operations.failed.ipynb")
     assert "last good build" not in text_of(failed)
-    stale = by[("haiphong-kitakyushu", "bike-sharing")]
+    stale = by[(b, "bike-sharing")]
     assert "last good build" in text_of(stale)
-    assert stale.find("a", href="haiphong-kitakyushu/bike-sharing.html")
-    assert by[("bangkok-san-diego", "bike-sharing")]["data-status"] == "missing"
-    assert "25 case studies: 1 built, 2 failed, 22 not built." in text_of(soup)
+    assert stale.find("a", href=f"{b}/bike-sharing.html")
+    assert by[(c, "bike-sharing")]["data-status"] == "missing"
+    n = n_targets(catalog)
+    assert f"{n} case studies: 1 built, 2 failed, {n - 3} not built." in text_of(soup)
     sections = soup.select("section.c3-pair")
     assert [s.h3.get_text() for s in sections] == [p.name for p in catalog.pairs.values()]
 
@@ -161,10 +197,11 @@ def test_index_html_progress_grid(catalog, out):
     head = [th.get_text() for th in grid.thead.find_all("th")]
     assert head == ["Pair", *[a.title for a in catalog.actions.values()]]
     rows = {tr.th.get_text(): [text_of(td) for td in tr.find_all("td")] for tr in grid.tbody}
-    assert len(rows) == N_PAIRS
-    pasig = rows[catalog.pairs["pasig-taipei"].name]
-    assert pasig[list(catalog.actions).index("bike-sharing")] == (
-        "1 of 6 steps done, 1 in progress focus"
+    assert len(rows) == len(catalog.pairs)
+    a, _, _ = picked(catalog)
+    n_steps = len(catalog.actions["bike-sharing"].steps)
+    assert rows[catalog.pairs[a].name][list(catalog.actions).index("bike-sharing")] == (
+        f"1 of {n_steps} steps done, 1 in progress focus"
     )
 
 
@@ -172,17 +209,22 @@ def test_index_html_links_comparison_pages(catalog, out):
     soup = soup_of(index_html(catalog, out))
     links = soup.select("#compare a")
     assert [a["href"] for a in links] == [f"compare/{a}.html" for a in catalog.actions]
-    assert "(2 of 5 pairs built)" in text_of(soup.select("#compare li")[3])
+    item = soup.select("#compare li")[list(catalog.actions).index("bike-sharing")]
+    assert f"(2 of {len(catalog.pairs)} pairs built)" in text_of(item)
 
 
-def test_index_html_escapes_params(params_dir, out):
-    edit_yaml(params_dir / "cities" / "pasig.yaml", lambda d: d.update(name=EVIL, country=EVIL))
+def test_index_html_escapes_params(params_dir, catalog, out):
+    a, _, _ = picked(catalog)
+    learning = catalog.pairs[a].learning
+    edit_yaml(
+        params_dir / "cities" / f"{learning}.yaml", lambda d: d.update(name=EVIL, country=EVIL)
+    )
 
     def evil_pair(d):
-        d.update(name=EVIL, roles_note=EVIL)
+        d.update(name=EVIL, roles_note=EVIL, roles_basis="assumed")
 
-    edit_yaml(params_dir / "pairs" / "pasig-taipei.yaml", evil_pair)
-    write_run(out, "pasig-taipei", "port-operations", error=EVIL)
+    edit_yaml(params_dir / "pairs" / f"{a}.yaml", evil_pair)
+    write_run(out, a, "port-operations", error=EVIL)
     page = index_html(load_catalog(params_dir), out)
     assert EVIL not in page
     assert page.count(EVIL_TEXT) >= 6  # pair heading, filter option, city, country, note, error
@@ -190,25 +232,27 @@ def test_index_html_escapes_params(params_dir, out):
 
 
 def test_compare_html_sets_pairs_side_by_side(catalog, out):
+    a, b, c = picked(catalog)
     soup = soup_of(compare_html(catalog, "bike-sharing", collect_states(catalog, out)))
     table = soup.find("table", class_="c3-compare")
     top = [text_of(th) for th in table.thead.find_all("tr")[0].find_all("th")]
-    assert top == ["Result", "Unit", "Haiphong–Kitakyushu", "Pasig–Taipei"]  # catalog order
+    assert top == ["Result", "Unit", catalog.pairs[a].name, catalog.pairs[b].name]  # catalog order
     sub = [text_of(th) for th in table.thead.find_all("tr")[1].find_all("th")]
+    names = {p: catalog.roles(p) for p in (a, b)}
     assert sub == [
-        "Kitakyushu mentor", "Haiphong learning", "Pair",
-        "Taipei mentor", "Pasig learning", "Pair",
+        f"{names[a]['mentor'].name} mentor", f"{names[a]['learning'].name} learning", "Pair",
+        f"{names[b]['mentor'].name} mentor", f"{names[b]['learning'].name} learning", "Pair",
     ]  # fmt: skip
     rows = {tr.th.get_text(): [td.get_text() for td in tr.find_all("td")] for tr in table.tbody}
-    # pasig-taipei: stations 130 / 45; haiphong-kitakyushu recorded ten times those values
-    assert rows["Stations needed"] == ["stations", "1,300", "450", "—", "130", "45", "—"]
+    # pair A: stations 130 / 45; pair B recorded ten times those values
+    assert rows["Stations needed"] == ["stations", "130", "45", "—", "1,300", "450", "—"]
     assert rows["Avoided emissions, PM2.5 (planned)"] == [
-        "t/yr", "15", "2.5", "—", "1.5", "0.25", "—",
+        "t/yr", "1.5", "0.25", "—", "15", "2.5", "—",
     ]  # fmt: skip
-    assert rows["Cities compared"] == ["cities", "—", "—", "20", "—", "—", "2"]
+    assert rows["Cities compared"] == ["cities", "—", "—", "2", "—", "—", "20"]
     page = text_of(soup)
     assert "latest run failed; this is the last good build" in page
-    assert "Not built for this action: Bangkok" in page
+    assert f"Not built for this action: {catalog.pairs[c].name}" in page
 
 
 def test_compare_html_without_builds(catalog, out):
@@ -219,11 +263,12 @@ def test_compare_html_without_builds(catalog, out):
 
 
 def test_compare_html_escapes_record_values(catalog, tmp_path):
+    a, _, _ = picked(catalog)
     out = tmp_path / "out"
-    rec = make_record(pair_name=EVIL)
+    rec = record_for(catalog, a, pair_name=EVIL)
     rec["cities"]["learning"]["name"] = EVIL
     rec["metrics"][1]["unit"] = EVIL
-    write_run(out, "pasig-taipei", "bike-sharing", rec)
+    write_run(out, a, "bike-sharing", rec)
     page = compare_html(catalog, "bike-sharing", collect_states(catalog, out))
     assert EVIL not in page and "<script" not in page
     assert page.count(EVIL_TEXT) >= 3
@@ -246,3 +291,117 @@ def test_site_pages_load_nothing(catalog, out):
         assert not soup.find_all(src=True), path
         css = "".join(s.get_text() for s in soup.find_all("style"))
         assert not re.search(r"url\(|@import", css), path
+
+
+def inputs_for(city: str, own: int, scaffold: int, defaults: int) -> list[dict]:
+    """A record's ``inputs`` rows for one city: own sourced values, scaffold placeholders
+    (level city, source ``placeholder: …``) and global defaults."""
+    row = {"city": city, "section": "profile", "unit": "x", "year": None, "value": 1.0}
+    rows = [
+        {**row, "field": f"own{i}", "level": "city", "quality": "official", "source": "Census"}
+        for i in range(own)
+    ]
+    rows += [
+        {**row, "field": f"ph{i}", "level": "city", "quality": "assumed",
+         "source": "placeholder: no value given to c3 new-pair"}
+        for i in range(scaffold)
+    ]  # fmt: skip
+    rows += [
+        {**row, "field": f"def{i}", "level": "global", "quality": "assumed", "source": "default"}
+        for i in range(defaults)
+    ]
+    return rows
+
+
+def placeholder_record(catalog, pair_id: str) -> dict:
+    """Learning city: 1 own, 1 placeholder, 8 defaults (flagged: a placeholder, 9 of 10);
+    mentor: 2 own, 8 defaults (0.8 < 0.9 and no placeholder: not flagged)."""
+    pair = catalog.pairs[pair_id]
+    rec = record_for(catalog, pair_id)
+    rec["inputs"] = inputs_for(pair.learning, 1, 1, 8) + inputs_for(pair.mentor, 2, 0, 8)
+    return rec
+
+
+def test_placeholder_inputs_counts_each_city(catalog):
+    a, _, _ = picked(catalog)
+    pair = catalog.pairs[a]
+    got = placeholder_inputs(placeholder_record(catalog, a))
+    assert [(p["role"], p["city"], p["placeholders"], p["inputs"], p["scaffold"], p["flagged"])
+            for p in got] == [
+        ("learning", pair.learning, 9, 10, 1, True),
+        ("mentor", pair.mentor, 8, 10, 0, False),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("own", "defaults", "flagged"),
+    [(1, 9, True), (2, 8, False), (0, 10, True), (10, 0, False)],  # share 0.9 and up flags
+)
+def test_placeholder_inputs_share_threshold(own, defaults, flagged):
+    assert PLACEHOLDER_SHARE == 0.9
+    rec = {
+        "cities": {"learning": {"id": "x", "name": "X"}},
+        "inputs": inputs_for("x", own, 0, defaults),
+    }
+    (got,) = placeholder_inputs(rec)
+    assert (got["placeholders"], got["flagged"]) == (defaults, flagged)
+
+
+def test_placeholder_inputs_old_record_without_inputs():
+    assert placeholder_inputs({"cities": {"learning": {"id": "x"}}}) == []
+    assert summary_context({"cities": {}})["placeholder"] == []
+
+
+def test_placeholder_source_matches_scaffold():
+    assert PLACEHOLDER_SOURCE == PLACEHOLDER
+
+
+def test_export_html_placeholder_banner_and_marked_values(catalog):
+    a, _, _ = picked(catalog)
+    learning = catalog.cities[catalog.pairs[a].learning]
+    soup = soup_of(export_html(case_notebook(placeholder_record(catalog, a))))
+    banner = soup.find(class_="c3-placeholder-banner")
+    assert banner is not None and banner.find_parent("main")
+    assert f"Built on placeholder data for {learning.name}: 9 of 10 inputs" in text_of(banner)
+    assert text_of(banner).count("Built on placeholder data for") == 1  # not the mentor
+    headline = soup.find("table", class_="c3-headline")
+    learning_col = [text_of(th) for th in headline.thead.find_all("th")].index(
+        f"{learning.name} learning"
+    )
+    for tr in headline.tbody.find_all("tr"):
+        cells = tr.find_all(["th", "td"])
+        if cells[learning_col].get_text() != "—":
+            assert "c3-placeholder-value" in cells[learning_col]["class"]
+        assert "c3-placeholder-value" not in cells[learning_col - 1].get("class", [])
+
+
+def test_export_html_no_banner_for_own_data(catalog):
+    a, _, _ = picked(catalog)
+    rec = record_for(catalog, a)
+    rec["inputs"] = inputs_for(catalog.pairs[a].learning, 5, 0, 1)
+    page = export_html(case_notebook(rec))
+    assert "Built on placeholder data" not in page and "c3-placeholder-value" not in page
+
+
+def test_index_and_compare_mark_placeholder_runs(catalog, tmp_path):
+    a, b, _ = picked(catalog)
+    out = tmp_path / "out"
+    write_run(out, a, "bike-sharing", placeholder_record(catalog, a))
+    write_run(out, b, "bike-sharing", record_for(catalog, b))
+    states = collect_states(catalog, out)
+    learning = catalog.cities[catalog.pairs[a].learning].name
+    note = f"built on placeholder data for {learning}: 9 of 10 inputs"
+    rows = {r["data-pair"]: r for r in soup_of(index_html(catalog, out, states)).select(
+        'tr.c3-run[data-action="bike-sharing"]'
+    )}  # fmt: skip
+    assert note in text_of(rows[a]) and "placeholder data" not in text_of(rows[b])
+    soup = soup_of(compare_html(catalog, "bike-sharing", states))
+    assert (
+        f"Built on placeholder data for {learning}: 9 of 10 inputs".lower()
+        in text_of(soup.find(class_="c3-placeholder-banner")).lower()
+    )
+    stations = next(
+        tr for tr in soup.find("table", class_="c3-compare").tbody if "Stations" in tr.th.text
+    )
+    marked = [td for td in stations.find_all("td") if "c3-placeholder-value" in td.get("class", [])]
+    assert [td.get_text(" ", strip=True) for td in marked] == ["45 placeholder"]  # A's learning

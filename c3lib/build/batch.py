@@ -2,26 +2,39 @@
 
 Runs execute on local worker processes (:func:`c3lib.build.run.produce_in_workers`) or on
 a Dask cluster (:func:`c3lib.build.cluster.produce_on_cluster`); either way they return
-artifacts and only this process writes them (:func:`c3lib.build.store.commit`).
+artifacts and only this process writes them (:func:`c3lib.build.store.commit`), holding
+each output folder's lock (:func:`c3lib.build.store.output_lock`) meanwhile.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import ExitStack, closing
 
 from c3lib.build.plan import RunSpec
 from c3lib.build.run import produce, produce_in_workers
-from c3lib.build.store import Artifacts, RunResult, clean_temporaries, commit, up_to_date
+from c3lib.build.store import (
+    Artifacts,
+    RunResult,
+    clean_stale_run_folders,
+    clean_temporaries,
+    commit,
+    output_lock,
+    up_to_date,
+)
 
 __all__ = ["run", "build"]
 
 
 def run(spec: RunSpec) -> RunResult:
-    """Execute one target in this process and write its outputs, unless they are up to date."""
-    if up_to_date(spec):
-        return RunResult(spec.pair, spec.action, "cached")
-    return commit(spec, produce(spec))
+    """Execute one target in this process and write its outputs, unless they are up to date.
+
+    Waits while another build holds the output folder (:func:`output_lock`).
+    """
+    with output_lock(spec.out_dir):
+        if up_to_date(spec):
+            return RunResult(spec.pair, spec.action, "cached")
+        return commit(spec, produce(spec))
 
 
 def build(
@@ -46,13 +59,30 @@ def build(
 
     Notes
     -----
+    Each output folder is locked for the whole build (:func:`output_lock`: a second
+    build into it waits), and what dead builds left is removed first: their temporary
+    files in the folder and their run and kernel folders in the temporary folder. A
+    build never removes another live process's files.
+
     Workers only execute (:func:`produce`); every file is written here (:func:`commit`)
     as each run finishes, so one process writes the outputs, a worker never needs the
     output folder, and this process holds at most one run's files at a time: its memory
     does not grow with the number of runs. Up-to-date targets start no worker at all.
     """
-    for out_dir in {s.out_dir for s in specs}:
-        clean_temporaries(out_dir)
+    with ExitStack() as locks:
+        for out_dir in sorted({str(s.out_dir) for s in specs}):  # one order: no deadlock
+            locks.enter_context(output_lock(out_dir))
+            clean_temporaries(out_dir)
+        clean_stale_run_folders()
+        return _build(specs, jobs, on_result, scheduler)
+
+
+def _build(
+    specs: list[RunSpec],
+    jobs: int,
+    on_result: Callable[[RunResult], None] | None,
+    scheduler: str | None,
+) -> list[RunResult]:
     results = []
     todo = []
     for s in specs:

@@ -1,22 +1,26 @@
 """Hand-out notebooks for a pair: the learner edition and the mentor edition (``c3 edition``).
 
-Both start from the workbook with the pair injected after its ``parameters`` cell
-(papermill's :func:`~papermill.parameterize.parameterize_notebook`), and are written to
-``<out>/<pair>/editions/<action>-<edition>.ipynb``.
+Both start from the workbook with the pair written into its one ``parameters`` cell
+(:func:`set_parameters`; papermill's injected-parameters cell is for executed copies, and a
+hand-out with two parameters cells would silently override the learner's edit of the
+first), and are written to ``<out>/<pair>/editions/<action>-<edition>.ipynb``. Cell
+metadata is kept, so code cells stay folded (``jupyter.source_hidden``) as in the source.
 
 - **learner**: cells tagged ``solution`` and ``mentor-note`` removed, outputs cleared;
   the ``exercise`` cells are left to do.
-- **mentor**: every cell kept. When ``c3 build`` has an up-to-date run of the pair (its
-  cache key matches what a build would run now), the edition is that executed notebook,
-  with its outputs, so the mentor sees the pair's results before the session; each
-  explorer then shows its static rendering until the cells are run again. Otherwise it is
-  the source workbook with the pair injected and no outputs.
+- **mentor**: every cell kept, and a lesson plan at the top (:func:`lesson_plan`). When
+  ``c3 build`` has an up-to-date run of the pair (its cache key matches what a build
+  would run now), the edition is that executed notebook, with its outputs, so the mentor
+  sees the pair's results before the session; each explorer then shows its static
+  rendering until the cells are run again. Otherwise it is the source workbook with the
+  pair set and no outputs.
 
 Cell tags do all the work: there is no course database.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import logging
 import os
@@ -39,7 +43,9 @@ __all__ = [
     "edition_path",
     "inject",
     "learner_edition",
+    "lesson_plan",
     "mentor_edition",
+    "set_parameters",
     "write_editions",
 ]
 
@@ -49,6 +55,9 @@ EDITIONS = ("learner", "mentor")
 HIDDEN_FROM_LEARNERS = ("solution", "mentor-note")
 EXERCISE_TAG = "exercise"
 EDITION_NOTE_TAG = "edition-note"
+LESSON_PLAN_TAG = "lesson-plan"
+PARAMETERS_TAG = "parameters"
+INJECTED_TAG = "injected-parameters"
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,116 @@ def inject(nb: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookNode
     return nb
 
 
+def _literal(value) -> str:
+    from papermill.translators import PythonTranslator
+
+    return PythonTranslator.translate(value)
+
+
+def _set_lines(source: str, parameters: dict) -> str:
+    """``source`` with each ``name[: type] = value  # comment`` line given its new value."""
+    lines, seen = source.splitlines(), set()
+    for i, line in enumerate(lines):
+        try:
+            tree = ast.parse(line)
+        except SyntaxError:
+            continue
+        node = tree.body[0] if len(tree.body) == 1 else None
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            name = node.target.id
+        elif (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            name = node.targets[0].id
+        else:
+            continue
+        if name not in parameters or node.value is None:
+            continue
+        start, end = node.value.col_offset, node.value.end_col_offset
+        lines[i] = line[:start] + _literal(parameters[name]) + line[end:]
+        seen.add(name)
+    lines += [
+        f"{k} = {_literal(v)}  # set for this edition"
+        for k, v in parameters.items()
+        if k not in seen
+    ]
+    return "\n".join(lines)
+
+
+def set_parameters(nb: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookNode:
+    """A copy of ``nb`` with ``parameters`` written into its ``parameters`` cell.
+
+    Each value replaces the default on its line, keeping the type and the comment; a
+    parameter the cell does not declare is added at its end. A notebook papermill has
+    executed has its ``injected-parameters`` cell folded into the parameters cell the
+    same way, so an edition has one parameters cell.
+
+    Raises
+    ------
+    C3Error
+        The notebook has no cell tagged ``parameters``.
+    """
+    nb = copy.deepcopy(nb)
+    cells = [c for c in nb.cells if PARAMETERS_TAG in c.metadata.get("tags", [])]
+    if not cells:
+        raise C3Error("the workbook has no cell tagged 'parameters'")
+    injected = {}
+    for cell in [c for c in nb.cells if INJECTED_TAG in c.metadata.get("tags", [])]:
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                injected[node.targets[0].id] = ast.literal_eval(node.value)
+        nb.cells.remove(cell)
+    cells[0].source = _set_lines(cells[0].source, {**injected, **parameters})
+    return nb
+
+
+def lesson_plan(nb: nbformat.NotebookNode) -> str:
+    """A lesson plan for a mentor meeting over ``nb``: steps for 60 and 90 minutes.
+
+    Built from the workbook itself: its ``## Step`` headings, its explorer and exercise,
+    and the discussion questions of its ``mentor-note`` cells (the sentences that ask or
+    discuss something).
+    """
+    import re
+
+    steps, questions = [], []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        steps += re.findall(r"^## (Step \d+: .+)$", cell.source, flags=re.M)
+        if "mentor-note" in cell.metadata.get("tags", []):
+            text = re.sub(r"\*\*Mentor note\.\*\*\s*", "", cell.source.replace("\n", " "))
+            for sentence in re.split(r"(?<=[.?!])\s+(?=[A-Z])", text):
+                if re.search(r"\b(ask|discuss|compare)\w*\b|\?$", sentence, flags=re.I):
+                    questions.append(sentence.strip())
+    step_list = "; ".join(steps) if steps else "the workbook's sections"
+    asks = (
+        "\n".join(f"  - {q}" for q in questions)
+        or "  - What would the learning city measure first?"
+    )
+    return (
+        "**Lesson plan (mentor only).**\n\n"
+        "*60 minutes*\n\n"
+        "1. 5 min: the pair and what each city has already done (*Context*, *What each city "
+        "has already done*).\n"
+        f"2. 20 min: walk through the steps, stopping at the results tables: {step_list}.\n"
+        "3. 10 min: *Explore*: let the learner move each control and say what changed.\n"
+        "4. 15 min: *Exercise*: the learner works it by hand and runs the check; hint "
+        "before you tell.\n"
+        "5. 10 min: discussion (questions below).\n\n"
+        "*90 minutes*\n\n"
+        "1. 10 min: context and the cities' own measures.\n"
+        "2. 30 min: the steps one by one, each with the learning city's own numbers.\n"
+        "3. 15 min: *Explore*.\n"
+        "4. 20 min: *Exercise*, then compare it with the tables above it.\n"
+        "5. 15 min: discussion, then *Assumptions and data gaps* as the learning city's "
+        "data-collection list: who collects which value, by when.\n\n"
+        f"*Discussion questions* (from the mentor notes)\n\n{asks}"
+    )
+
+
 def _drop_widgets(nb: nbformat.NotebookNode) -> None:
     """Remove saved widget state and widget views (explorers keep their static HTML)."""
     from c3lib.build.export import WIDGET_MIME
@@ -130,10 +249,16 @@ def mentor_edition(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
     Widget views are dropped (each explorer output carries a static rendering of its
     chart and table), so the saved outputs show the pair's results, not a widget
-    placeholder; running the cells brings the explorers back to life.
+    placeholder; running the cells brings the explorers back to life. A lesson plan
+    (:func:`lesson_plan`) opens the notebook, after the title.
     """
     nb = copy.deepcopy(nb)
     _drop_widgets(nb)
+    if not any(LESSON_PLAN_TAG in c.metadata.get("tags", []) for c in nb.cells):
+        cell = nbformat.v4.new_markdown_cell(lesson_plan(nb))
+        cell.metadata["tags"] = [LESSON_PLAN_TAG, "mentor-note"]
+        at = 1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0
+        nb.cells.insert(at, cell)
     return nb
 
 
@@ -235,10 +360,10 @@ def write_editions(
         executed = _executed_run(spec) if edition == "mentor" else None
         origin = "executed" if executed is not None else "source"
         if executed is not None:
-            nb = mentor_edition(executed)
+            nb = mentor_edition(set_parameters(executed, {}))
         else:
             source = nbformat.read(spec.notebook, as_version=4)
-            nb = inject(source, {**injected, **spec.parameters})
+            nb = set_parameters(source, {**injected, **spec.parameters})
             nb = learner_edition(nb) if edition == "learner" else mentor_edition(nb)
         if edition == "learner" and not any(
             EXERCISE_TAG in c.metadata.get("tags", []) for c in nb.cells

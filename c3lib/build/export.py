@@ -10,6 +10,9 @@ finishing pass over the rendered HTML. What a reviewer gets:
   (:data:`c3lib.kit.casestudy.RECORD_MIME`): pair and roles (flagged when assumed), headline
   metrics with units (:func:`headline_metrics`), the status of the action list, and links
   to the assumptions and sources sections.
+- **Placeholder banner.** A run built mostly on placeholders for a city
+  (:func:`placeholder_inputs`) says so at the top of the page, and that city's values in
+  the metric tables are marked.
 - **Contents** generated from the notebook's headings, each with a unique id.
 - **Figures** numbered (CSS counter) with captions and alt text; a plain image output gets
   its alt text from its ``text/plain`` or, for matplotlib's bare repr, from its section.
@@ -54,6 +57,9 @@ __all__ = [
     "find_record",
     "metric_rows",
     "headline_metrics",
+    "PLACEHOLDER_SOURCE",
+    "PLACEHOLDER_SHARE",
+    "placeholder_inputs",
     "summary_context",
     "prepare",
     "finish_page",
@@ -376,6 +382,56 @@ def headline_metrics(record: dict, limit: int = HEADLINE_ROWS) -> list[dict]:
     return (flagged or totals or rows)[:limit]
 
 
+#: How a scaffold placeholder's source starts (as :data:`c3lib.scaffold.PLACEHOLDER` writes it).
+PLACEHOLDER_SOURCE = "placeholder:"
+#: A city's run is built on placeholder data from this share of placeholder inputs up.
+PLACEHOLDER_SHARE = 0.9
+
+
+def placeholder_inputs(record: dict) -> list[dict]:
+    """How much of each city's input to a run is placeholder, from the record's ``inputs``.
+
+    An input is a placeholder when its source is a scaffold placeholder (starts with
+    :data:`PLACEHOLDER_SOURCE`) or it has no city, region or country value (level
+    ``global``: a documented default, flagged ``assumed``, or no value at all). A city's
+    run is *built on placeholder data* when any input is a scaffold placeholder (a
+    population of 1 makes every per-capita figure meaningless) or at least
+    :data:`PLACEHOLDER_SHARE` of its inputs are placeholders.
+
+    Returns
+    -------
+    list of dict
+        One per city with inputs in the record, learning city first: ``role``, ``city``,
+        ``name``, ``placeholders`` (N), ``inputs`` (M), ``scaffold`` (inputs with a
+        scaffold placeholder source) and ``flagged``.
+    """
+    cities = record.get("cities") or {}
+    inputs = [i for i in record.get("inputs") or [] if isinstance(i, dict)]
+    out = []
+    for role in sorted(cities, key=lambda r: (r != "learning", r != "mentor", r)):
+        city = cities[role] or {}
+        mine = [i for i in inputs if i.get("city") == city.get("id")]
+        if not mine:
+            continue
+        scaffold = sum(str(i.get("source") or "").startswith(PLACEHOLDER_SOURCE) for i in mine)
+        n = sum(
+            str(i.get("source") or "").startswith(PLACEHOLDER_SOURCE) or i.get("level") == "global"
+            for i in mine
+        )
+        out.append(
+            {
+                "role": role,
+                "city": city.get("id", ""),
+                "name": city.get("name", city.get("id", "")),
+                "placeholders": n,
+                "inputs": len(mine),
+                "scaffold": scaffold,
+                "flagged": scaffold > 0 or n >= PLACEHOLDER_SHARE * len(mine),
+            }
+        )
+    return out
+
+
 def _formatted(rows: list[dict]) -> list[dict]:
     return [
         {**r, "shown": {role: format_number(float(v)) for role, v in r["values"].items()}}
@@ -395,7 +451,7 @@ def summary_context(record: dict | None, provenance: dict | None = None) -> dict
         "parameters": sorted((provenance.get("parameters") or {}).items()),
     }
     if not record:
-        return {"record": False, **footer}
+        return {"record": False, "placeholder": [], "placeholder_roles": [], **footer}
     steps = [
         {**s, "status_label": _STEP_LABEL.get(s.get("status"), s.get("status", ""))}
         for s in record.get("steps", [])
@@ -408,8 +464,11 @@ def summary_context(record: dict | None, provenance: dict | None = None) -> dict
         key=lambda r: (r != "pair", r),
     )
     assumptions = record.get("assumptions", [])
+    placeholder = [p for p in placeholder_inputs(record) if p["flagged"]]
     return {
         "record": True,
+        "placeholder": placeholder,
+        "placeholder_roles": [p["role"] for p in placeholder],
         "title": record.get("title", record.get("action", "")),
         "action": record.get("action", ""),
         "pair": record.get("pair", ""),

@@ -9,11 +9,14 @@
 - **Boot-ahead.** :class:`Kernels` can launch the next run's kernel while the current run
   executes; a kernel still serves exactly one run.
 - **Warm forks.** A :class:`Template` is a process that has imported ipykernel, numpy,
-  pandas, matplotlib (with the backend a kernel would set) and c3lib's science modules,
-  and has run no notebook code; for each run it forks a new process that becomes the
-  kernel. The run still gets a process of its own, which never ran code of another
-  notebook; it skips the interpreter start and those imports (about a second of CPU per
-  run, more where Python keeps no bytecode cache, e.g. with ``PYTHONDONTWRITEBYTECODE``).
+  pandas, matplotlib (with the backend a kernel would set), c3lib's topics and kit and
+  every module the notebooks import (:func:`notebook_imports`; ipywidgets too, its comm
+  targets registered once the kernel's shell exists), has drawn one figure off pyplot
+  (fonts and PNG writer warm) and has run no notebook code; for each run it forks a new
+  process that becomes the kernel. The run still gets a process of its own, which never
+  ran code of another notebook; it skips the interpreter start and those imports (about
+  a second of CPU per run, more where Python keeps no bytecode cache, e.g. with
+  ``PYTHONDONTWRITEBYTECODE``).
   On Linux only (:data:`c3lib.build.run.WARM_KERNELS`).
 
 Kernels are driven from their thread's event loop (``jupyter_core.utils.run_sync``), the
@@ -47,10 +50,14 @@ log = logging.getLogger("c3lib")
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets
 TEMPLATE_IMPORTS = ["ipykernel.kernelapp", "numpy", "pandas", "matplotlib", "matplotlib.pyplot"]
 # What a workbook imports of c3lib: the topics and the workbook kit (over params and the
-# reference data), less the modules that must not load before the kernel's shell exists
-# (ipywidgets registers its comm target with the shell at import).
+# reference data). The template also imports every module the notebooks' code cells import
+# (:func:`notebook_imports`).
 TEMPLATE_PACKAGES = ("topics", "kit")
-NOT_IN_TEMPLATE = {"c3lib.kit.explore"}
+NOT_IN_TEMPLATE: set[str] = set()
+# Modules that hook into the kernel's shell when they are imported under one (ipywidgets
+# registers its comm targets): imported in the template, where there is no shell, they
+# are hooked in by :func:`_hook_preloaded` once the kernel's shell exists.
+SHELL_HOOKS = {"ipywidgets": "register_comm_target"}
 HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # as nbclient does
 IPYKERNEL_LAUNCHER = ["-m", "ipykernel_launcher"]  # in the python3 kernelspec's argv
 IPC_LAUNCHER = ["-m", "c3lib.build.kernels"]  # this module: see launch_ipc_kernel
@@ -224,7 +231,22 @@ def launch_ipc_kernel() -> None:
     from ipykernel import kernelapp
 
     kernelapp.IOPubThread = _ipc_pipe_iopub_class()
-    kernelapp.launch_new_instance()
+    app = kernelapp.IPKernelApp.instance()  # as launch_new_instance, with a hook between
+    app.initialize()
+    _hook_preloaded()
+    app.start()
+
+
+def _hook_preloaded() -> None:
+    """Give the kernel's new shell what :data:`SHELL_HOOKS`' modules do at import under one.
+
+    Only for those already imported (from a template, where there was no shell): one
+    the notebook imports itself hooks in as usual.
+    """
+    for name, hook in SHELL_HOOKS.items():
+        module = sys.modules.get(name)
+        if module is not None:
+            getattr(module, hook)()
 
 
 def _alive(kernel: Kernel) -> bool:
@@ -312,6 +334,85 @@ def c3lib_modules() -> list[str]:
     return [n for n in names if n not in NOT_IN_TEMPLATE]
 
 
+def notebook_imports(folder: str | os.PathLike | None = None) -> list[str]:
+    """The modules the notebooks' code cells import (absolute imports), sorted.
+
+    ``import a.b`` gives ``a.b``; ``from a import b`` gives ``a`` and ``a.b`` (which
+    :func:`_preload` imports only where ``b`` is a submodule). A cell that does not parse
+    (e.g. IPython magics) is skipped.
+
+    Parameters
+    ----------
+    folder : path-like, optional
+        Where the notebooks are (default ``$C3_NOTEBOOKS`` or the repository's ``notebooks``).
+    """
+    import ast
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "notebooks"
+    folder = Path(folder or os.environ.get("C3_NOTEBOOKS") or root)
+    names: set[str] = set()
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+        except (OSError, ValueError):
+            continue
+        for cell in cells:
+            if cell.get("cell_type") != "code":
+                continue
+            source = cell.get("source", "")
+            try:
+                tree = ast.parse("".join(source) if isinstance(source, list) else source)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names.update(a.name for a in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names.add(node.module)
+                    names.update(f"{node.module}.{a.name}" for a in node.names if a.name != "*")
+    return sorted(names)
+
+
+def _preload(name: str) -> None:
+    """Import ``name``; a ``package.attribute`` that is no submodule is left alone."""
+    import importlib
+
+    parent, _, attr = name.rpartition(".")
+    if parent:
+        package = importlib.import_module(parent)
+        if hasattr(package, attr) or not hasattr(package, "__path__"):
+            return  # an attribute (e.g. ``IPython.display.Markdown``), or a loaded submodule
+    importlib.import_module(name)
+
+
+def _warm_matplotlib() -> None:
+    """Draw and save one small figure off pyplot: fonts, text layout, Agg and PNG writer.
+
+    The kernel's first figure then finds the font files opened and their glyph caches,
+    the tick and legend machinery and the PNG encoder loaded. No pyplot figure is made,
+    so pyplot's state (figure numbers, the backend not yet switched) stays as it was.
+    """
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 2.5), dpi=72)
+    left, right = fig.subplots(1, 2)
+    left.bar(["a", "b"], [1.0, 2.0], label="bar")
+    left.plot([0, 1], [1.5, 0.5], marker="o", label="line")
+    left.legend(fontsize=8, frameon=False)
+    left.set_title("Warm-up [t/yr]", fontsize=10)
+    left.grid(axis="y", alpha=0.3)
+    right.barh([0, 1], [2.0, 1.0])
+    right.fill_between([0, 1], [0, 1], [1, 2], alpha=0.3)
+    right.set_xlabel("year")
+    right.text(0.5, 0.5, "µg/m³ – CO₂", fontsize=7)
+    fig.suptitle("warm")
+    fig.savefig(io.BytesIO(), format="png", dpi=72, bbox_inches="tight")
+
+
 def template_main(conn) -> None:
     """Run a template process: import what kernels need, then fork one per request.
 
@@ -320,14 +421,16 @@ def template_main(conn) -> None:
     so its pid is not reused while its kernel manager may still signal it. The template
     ends when its worker closes the connection.
     """
-    import importlib
-
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # as ipykernel would, before import
-    for name in TEMPLATE_IMPORTS + c3lib_modules():
+    for name in TEMPLATE_IMPORTS + c3lib_modules() + notebook_imports():
         try:
-            importlib.import_module(name)
+            _preload(name)
         except Exception as exc:  # noqa: BLE001 - a module the kernel will import itself
             log.warning("kernel template: could not import %s: %s", name, exc)
+    try:
+        _warm_matplotlib()
+    except Exception as exc:  # noqa: BLE001 - only a warm-up: the kernel draws as usual
+        log.warning("kernel template: matplotlib warm-up failed: %s", exc)
     import matplotlib
 
     if matplotlib.rcParams._get("backend") != os.environ["MPLBACKEND"]:

@@ -9,8 +9,10 @@ Dask worker as it is.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
+import math
 import os
 import subprocess
 from collections.abc import Iterable
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import c3lib
 from c3lib.exceptions import C3Error, ParamsError, ParamsErrors
-from c3lib.params import Catalog
+from c3lib.params import Catalog, check_parameter_rules, check_parameter_values, read_bounded
 from c3lib.reference import data_hash
 
 __all__ = [
@@ -31,11 +33,13 @@ __all__ = [
     "notebook_hash",
     "git_commit",
     "params_files",
+    "check_parameters",
 ]
 
 NOTEBOOKS_DIR = Path(c3lib.__file__).resolve().parent.parent / "notebooks"
 DEFAULT_CELL_TIMEOUT = 300
 DEFAULT_RUN_TIMEOUT = 900
+MAX_NOTEBOOK_BYTES = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,12 @@ def _notebook_hash(path: Path, mtime_ns: int, size: int) -> str:
     notebook in JupyterLab does not invalidate its case studies. Markdown counts: it is
     part of the HTML.
     """
-    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb = _read_notebook(path)
+    if nb is None:  # hashed as it is: the run fails and says why, the other targets run
+        try:
+            return _sha("unreadable notebook", read_bounded(path, str(path), MAX_NOTEBOOK_BYTES))
+        except C3Error:
+            return _sha("unreadable notebook", str(mtime_ns), str(size))
     parts = [json.dumps(nb.get("metadata", {}).get("kernelspec", {}).get("name", ""))]
     for c in nb["cells"]:
         source = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
@@ -91,8 +100,37 @@ def _notebook_hash(path: Path, mtime_ns: int, size: int) -> str:
     return _sha(*parts)
 
 
+def _read_notebook(path: Path) -> dict | None:
+    """A notebook's JSON with the cell fields a hash reads, or None when it is not one."""
+    try:
+        nb = json.loads(read_bounded(path, str(path), MAX_NOTEBOOK_BYTES).decode("utf-8"))
+    except (C3Error, ValueError, RecursionError):
+        return None
+    ok = (
+        isinstance(nb, dict)
+        and isinstance(nb.get("metadata", {}), dict)
+        and isinstance(nb.get("metadata", {}).get("kernelspec", {}), dict)
+        and isinstance(nb.get("cells"), list)
+        and all(
+            isinstance(c, dict)
+            and isinstance(c.get("cell_type"), str)
+            and isinstance(c.get("source"), str | list)
+            and all(isinstance(x, str) for x in c["source"])
+            and isinstance(c.get("metadata", {}), dict)
+            and isinstance(c.get("metadata", {}).get("tags", []), list)
+            and all(isinstance(t, str) for t in c.get("metadata", {}).get("tags", []))
+            for c in nb["cells"]
+        )
+    )
+    return nb if ok else None
+
+
 def notebook_hash(path: Path) -> str:
-    """:func:`_notebook_hash` of ``path``, computed once per version of the file."""
+    """:func:`_notebook_hash` of ``path``, computed once per version of the file.
+
+    A file that is not a notebook gets a hash of its bytes, so that its targets run and
+    fail with their own error while the others build.
+    """
     st = path.stat()
     return _notebook_hash(path, st.st_mtime_ns, st.st_size)
 
@@ -113,16 +151,68 @@ def git_commit(repo: Path | None = None) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def _check_overrides(catalog: Catalog, pair: str, action: str, notebook: Path) -> dict:
-    overrides = dict(catalog.pairs[pair].parameters.get(action, {}))
-    if not overrides:
-        return overrides
+@cache
+def _declared(path: Path, mtime_ns: int, size: int) -> dict | None:
+    """The parameters a notebook declares (papermill's inspection), or None if it has none."""
+    if _read_notebook(path) is None:
+        return None
     import papermill
 
-    label = str(catalog.params_dir / "pairs" / f"{pair}.yaml")
-    declared = papermill.inspect_notebook(str(notebook))
+    try:
+        return papermill.inspect_notebook(str(path))
+    except Exception:  # noqa: BLE001 - a broken notebook fails its own runs, not the plan
+        return None
+
+
+def _default(spec: dict):
+    """A declared parameter's default value, or None when it is not a literal."""
+    try:
+        return ast.literal_eval(spec.get("default", ""))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+
+
+def _check_overrides(catalog: Catalog, pair: str, action: str, notebook: Path) -> dict:
+    """A pair's overrides of one notebook's parameters, checked against what it declares.
+
+    Each must be declared, of the declared type, finite and within its range
+    (:func:`c3lib.params.check_parameter_values`), and the parameters with the overrides
+    must keep the field rules (:func:`c3lib.params.check_parameter_rules`). A notebook
+    that cannot be read is not checked here: its runs fail with their own error.
+
+    Raises
+    ------
+    ParamsErrors
+        Every problem, naming the pair file (or the notebook) and the field.
+    """
+    overrides = dict(catalog.pairs[pair].parameters.get(action, {}))
+    errors = check_overrides(catalog, pair, action, notebook)
+    if errors:
+        raise ParamsErrors(errors)
+    return overrides
+
+
+def check_overrides(catalog: Catalog, pair: str, action: str, notebook: Path) -> list[ParamsError]:
+    """Every problem with a pair's overrides of one notebook's parameters, as a list.
+
+    See :func:`_check_overrides`; a pair with no overrides keeps the notebook's defaults
+    and has nothing to check.
+    """
+    overrides = dict(catalog.pairs[pair].parameters.get(action, {}))
+    if not overrides:
+        return []
+    label = _pair_label(catalog, pair)
+    try:
+        st = notebook.stat()
+    except OSError:
+        return []
+    declared = _declared(notebook, st.st_mtime_ns, st.st_size)
+    if declared is None:
+        return []
     kinds = {"float": (int, float), "int": (int,), "str": (str,), "bool": (bool,)}
-    errors = []
+    errors = check_parameter_values(label, action, overrides)
+    if errors:
+        return errors
     for name, v in overrides.items():
         where = f"parameters.{action}.{name}"
         if name not in declared:
@@ -144,8 +234,52 @@ def _check_overrides(catalog: Catalog, pair: str, action: str, notebook: Path) -
                 )
             )
     if errors:
-        raise ParamsErrors(errors)
-    return overrides
+        return errors
+    values = {n: _default(d) for n, d in declared.items()} | overrides
+
+    def source_of(names: list[str]) -> tuple[str, str]:
+        given = [n for n in names if n in overrides]
+        if given:
+            return label, f"parameters.{action}.{given[0]}"
+        return str(notebook), f"parameters cell: {names[0]}"
+
+    return check_parameter_rules(action, values, source_of)
+
+
+def _pair_label(catalog: Catalog, pair: str) -> str:
+    path = catalog.params_dir / "pairs" / f"{pair}.yaml"
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def check_parameters(catalog: Catalog, notebooks_dir: Path | None = None) -> list[ParamsError]:
+    """Every problem with the workbook parameters of every pair (for ``c3 validate``).
+
+    The pairs' overrides against what each notebook declares, and every pair's parameters
+    (defaults and overrides) against the field rules.
+    """
+    notebooks_dir = Path(notebooks_dir or os.environ.get("C3_NOTEBOOKS") or NOTEBOOKS_DIR)
+    errors: list[ParamsError] = []
+    for p in catalog.pairs:
+        for a, action in catalog.actions.items():
+            nb_path = notebooks_dir / action.notebook
+            if nb_path.is_file():
+                errors += check_overrides(catalog, p, a, nb_path)
+    return errors
+
+
+def _check_timeout(name: str, seconds: float) -> None:
+    if (
+        not (
+            isinstance(seconds, int | float)
+            and not isinstance(seconds, bool)
+            and math.isfinite(seconds)
+        )
+        or seconds <= 0
+    ):
+        raise C3Error(f"{name}: expected a finite number of seconds above 0, got {seconds!r}")
 
 
 def plan(
@@ -169,11 +303,16 @@ def plan(
     C3Error
         A selected pair or action id is unknown.
     ParamsErrors
-        A pair overrides a parameter its notebook does not declare, or with the wrong type.
+        A pair overrides a parameter its notebook does not declare, with the wrong type,
+        out of its range, or breaking a field rule.
+    C3Error
+        A timeout is not a finite number of seconds above 0.
     """
     notebooks_dir = Path(notebooks_dir or os.environ.get("C3_NOTEBOOKS") or NOTEBOOKS_DIR)
-    pairs = list(pairs or catalog.pairs)
-    actions = list(actions or catalog.actions)
+    pairs = list(dict.fromkeys(pairs or catalog.pairs))  # a pair given twice runs once
+    actions = list(dict.fromkeys(actions or catalog.actions))
+    _check_timeout("cell timeout", cell_timeout)
+    _check_timeout("run timeout", run_timeout)
     for p in pairs:
         if p not in catalog.pairs:
             raise C3Error(f"unknown pair {p!r}; known: {', '.join(catalog.pairs)}")

@@ -3,10 +3,13 @@
 Each worker process imports papermill and nbconvert once, reuses one HTML exporter and is
 replaced after :data:`WORKER_RUNS` runs. Every run gets a kernel of its own
 (:mod:`c3lib.build.kernels`: forked from a warm template, ready before the run needs it)
-and reads a private copy of exactly the params files its cache key covers. A run returns
-its files as :class:`~c3lib.build.store.Artifacts` and writes nothing: only the build
-process writes outputs (:func:`c3lib.build.store.commit`), so its memory does not grow
-with the number of runs. :mod:`c3lib.build.cluster` runs the same :func:`produce` on Dask
+and reads a private copy of exactly the params files its cache key covers, in a private
+run folder (``c3-run-<pid>-*`` in the temporary folder) that is also the kernel's working
+folder: a file a notebook writes by a relative name lands there and is removed with it,
+never beside the sources or among the outputs. A run returns its files as
+:class:`~c3lib.build.store.Artifacts` and writes nothing: only the build process writes
+outputs (:func:`c3lib.build.store.commit`), so its memory does not grow with the number
+of runs. :mod:`c3lib.build.cluster` runs the same :func:`produce` on Dask
 workers.
 """
 
@@ -17,6 +20,7 @@ import json
 import logging
 import os
 import queue
+import re
 import shutil
 import signal
 import sys
@@ -39,7 +43,7 @@ from c3lib.build.kernels import (
     thread_kernels,
 )
 from c3lib.build.plan import RunSpec, params_files
-from c3lib.build.store import Artifacts, RunResult
+from c3lib.build.store import RUN_FOLDER_PREFIX, Artifacts, RunResult, target_paths
 from c3lib.exceptions import C3Error
 
 if TYPE_CHECKING:  # nbformat is slow to import; the no-op rebuild never needs it
@@ -83,17 +87,41 @@ _INSERTED_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
 
 
 def _failed_cell(nb: NotebookNode) -> int | None:
-    """Index, in the source notebook, of the cell that failed (papermill's cells not counted)."""
-    i = 0
-    for cell in nb.cells:
+    """Index, in ``nb`` (the executed notebook, papermill's cells included), of the failed cell."""
+    for i, cell in enumerate(nb.cells):
         if _INSERTED_TAGS & set(cell.get("metadata", {}).get("tags", [])):
             continue
         if cell.get("metadata", {}).get("papermill", {}).get("exception") or any(
             o.get("output_type") == "error" for o in cell.get("outputs", [])
         ):
             return i
-        i += 1
     return None
+
+
+_run_folders = threading.local()  # the folder made ahead for this thread's next run
+
+
+def _new_run_folder() -> Path:
+    """A private folder for one run: ``params/`` (its copy), ``work/`` (the kernel's cwd)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{RUN_FOLDER_PREFIX}{os.getpid()}-"))
+    (folder / "work").mkdir()
+    return folder
+
+
+def _take_run_folder() -> Path:
+    """The folder for this thread's run: the one its booted-ahead kernel works in, or new."""
+    folder = getattr(_run_folders, "next", None)
+    _run_folders.next = None
+    if folder is not None and folder.is_dir():
+        return folder
+    return _new_run_folder()
+
+
+def _drop_next_run_folder() -> None:
+    folder = getattr(_run_folders, "next", None)
+    _run_folders.next = None
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @cache
@@ -159,11 +187,13 @@ def _execute(spec: RunSpec, output_path: Path) -> NotebookNode:
         return max(1.0, min(spec.cell_timeout, deadline - time.monotonic()))
 
     params = {"pair": spec.pair, "params_dir": spec.params_dir, **spec.parameters}
-    cwd = str(Path(spec.notebook).parent)
+    # the run's own folder (see _execute_spec), never the notebooks or the outputs folder
+    cwd = str(output_path.parent / "work")
     kernels = thread_kernels()
     kernel = kernels.take(cwd)
-    if kernels.boot_next:
-        kernels.boot(cwd)
+    if kernels.boot_next and getattr(_run_folders, "next", None) is None:
+        _run_folders.next = _new_run_folder()
+        kernels.boot(str(_run_folders.next / "work"))
     sink: list = []
     try:
         return papermill.execute_notebook(
@@ -247,6 +277,7 @@ def produce(
     finally:
         if not boot_next:  # nothing kept for a next run: leave no kernel and no loop behind
             kernels.close()
+            _drop_next_run_folder()
             close_thread_loop()
 
 
@@ -258,6 +289,7 @@ class _Executed:
     nb: NotebookNode | None
     error: str | None
     started: float
+    params_source: tuple[str, str] = ("", "")  # file and field, for an error from params
 
 
 def _write_params(files: dict[str, str], folder: Path) -> None:
@@ -298,7 +330,7 @@ def _execute_spec(spec: RunSpec, params: dict[str, str] | None = None) -> _Execu
     import nbformat
 
     started = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="c3-run-"))
+    workdir = _take_run_folder()
     tmp_nb = workdir / "executed.ipynb"
     ran = replace(spec, params_dir=str(workdir / "params"))
     try:
@@ -310,9 +342,43 @@ def _execute_spec(spec: RunSpec, params: dict[str, str] | None = None) -> _Execu
         nb = nbformat.read(tmp_nb, as_version=4) if tmp_nb.exists() else None
         if nb is not None:
             _show_params_dir(nb, ran, spec)
-        return _Executed(spec, nb, _error_text(exc, spec), started)
+        error, source = _params_error(_error_text(exc, spec), exc, ran.params_dir, spec)
+        return _Executed(spec, nb, error, started, source)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+_PARAMS_ERRORS = {"ParamsError", "ParamsErrors"}
+_FIELD = re.compile(r"([A-Za-z_][\w.\[\]-]*): ")
+
+
+def _params_error(
+    error: str, exc: BaseException, ran_params: str, spec: RunSpec
+) -> tuple[str, tuple[str, str]]:
+    """An error text naming the user's params files, and, if it came from params, where.
+
+    A run reads a private copy of its params files: a :class:`~c3lib.exceptions.ParamsError`
+    raised in the notebook names the copy, which the text here replaces by the params
+    folder the user knows. Its message is ``<file>: <field>: <what>`` (or ``<file>:
+    <what>``), from which the file and the field are read back.
+    """
+    from papermill.exceptions import PapermillExecutionError
+
+    copies = {ran_params, str(Path(ran_params).resolve())}
+    for copy in sorted(copies, key=len, reverse=True):
+        error = error.replace(copy, str(spec.params_dir))
+    if not (isinstance(exc, PapermillExecutionError) and exc.ename in _PARAMS_ERRORS):
+        return error, ("", "")
+    value = error.split(": ", 1)[1] if ": " in error else ""
+    if exc.ename == "ParamsErrors":  # "N error(s) in params:\n  - <file>: ...": the first
+        first = [ln.strip()[2:] for ln in value.splitlines() if ln.strip().startswith("- ")]
+        value = first[0] if first else ""
+    root = str(spec.params_dir).rstrip("/\\")
+    if not value.startswith(root):
+        return error, ("", "")
+    file, sep, rest = value.partition(": ")
+    m = _FIELD.match(rest) if sep else None
+    return error, (file, m.group(1) if m else "")
 
 
 _export_lock = threading.Lock()  # one exporter per process; Dask may run threads side by side
@@ -326,7 +392,7 @@ def _finish(run: _Executed) -> Artifacts:
 
     spec, nb = run.spec, run.nb
     if run.error is not None:
-        return failure(spec, nb, run.error, run.started)
+        return failure(spec, nb, run.error, run.started, run.params_source)
     record = find_record(nb)
     if record is None:
         msg = "the notebook did not publish a record (c3lib.casestudy.publish)"
@@ -352,15 +418,30 @@ def _finish(run: _Executed) -> Artifacts:
     return Artifacts(result, files)
 
 
-def failure(spec: RunSpec, nb, error: str, started: float) -> Artifacts:
+def failure(
+    spec: RunSpec,
+    nb,
+    error: str,
+    started: float,
+    params_source: tuple[str, str] = ("", ""),
+) -> Artifacts:
+    """The artifacts of a failed run: the error record and, if it ran, the failed notebook.
+
+    The failing cell is given as the failed notebook shows it: its position (from 1, the
+    cells papermill added included) and its execution count (``In [N]``). ``params_source``
+    is the params file and field the error comes from, if it does.
+    """
     import nbformat
 
-    cell = _failed_cell(nb) if nb is not None else None
+    index = _failed_cell(nb) if nb is not None else None
+    position = execution_count = None
     source = ""
-    if nb is not None and cell is not None:
-        kept = [c for c in nb.cells if not _INSERTED_TAGS & set(c.metadata.get("tags", []))]
-        source = kept[cell].source[:2000]
-    failed_name = f"{spec.action}.failed.ipynb"
+    if index is not None:
+        position = index + 1
+        execution_count = nb.cells[index].get("execution_count")
+        source = nb.cells[index].source[:2000]
+    failed_path = str(target_paths(spec.out_dir, spec.pair, spec.action)["failed"])
+    params_file, params_field = params_source
     files = {
         "error": json.dumps(
             {
@@ -368,10 +449,13 @@ def failure(spec: RunSpec, nb, error: str, started: float) -> Artifacts:
                 "action": spec.action,
                 "status": "failed",
                 "error": error,
-                "failed_cell": cell,
+                "failed_cell": position,
+                "execution_count": execution_count,
                 "cell_source": source,
+                "params_file": params_file or None,
+                "params_field": params_field or None,
                 "failed_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                "executed_notebook": failed_name if nb is not None else None,
+                "executed_notebook": f"{spec.action}.failed.ipynb" if nb is not None else None,
             },
             indent=1,
             ensure_ascii=False,
@@ -381,7 +465,19 @@ def failure(spec: RunSpec, nb, error: str, started: float) -> Artifacts:
         files["failed"] = nbformat.writes(nb)
     seconds = time.monotonic() - started
     cell_seconds = _cell_seconds(nb) if nb is not None else 0.0
-    result = RunResult(spec.pair, spec.action, "failed", seconds, cell_seconds, error, cell)
+    result = RunResult(
+        spec.pair,
+        spec.action,
+        "failed",
+        seconds,
+        cell_seconds,
+        error,
+        position,
+        execution_count,
+        failed_path if nb is not None else "",
+        params_file,
+        params_field,
+    )
     return Artifacts(result, files)
 
 
@@ -449,6 +545,7 @@ def _worker_main(conn, runs: int, template_conn=None) -> None:
         pass
     finally:
         kernels.close()
+        _drop_next_run_folder()
         if kernels.template is not None:
             kernels.template.close()
         close_thread_loop()

@@ -7,6 +7,8 @@
 - ``compare/<action>.html`` sets the headline metrics of every pair's run side by side,
   read from the ``<pair>/<action>.json`` records
   (:func:`c3lib.build.export.headline_metrics`).
+- A run built on placeholder data for a city (:func:`c3lib.build.export.placeholder_inputs`)
+  says so on its index row and on the compare page, where that city's values are marked.
 
 Every page is one file with its styles inline that loads nothing and works from
 ``file://``. Every value from params or a record is HTML-escaped; a Content-Security-Policy
@@ -21,7 +23,13 @@ import hashlib
 import html
 from pathlib import Path
 
-from c3lib.build.export import TEMPLATE_NAME, TEMPLATES_DIR, headline_metrics, metric_rows
+from c3lib.build.export import (
+    TEMPLATE_NAME,
+    TEMPLATES_DIR,
+    headline_metrics,
+    metric_rows,
+    placeholder_inputs,
+)
 from c3lib.build.store import atomic_write, read_status, request_path
 from c3lib.kit.casestudy import format_number
 from c3lib.params import Catalog
@@ -113,6 +121,17 @@ def _page(title: str, body: str, script: str | None = None) -> str:
 """
 
 
+def _placeholder_html(record: dict | None) -> str:
+    """The "built on placeholder data" note of a run, or "" when its data are not placeholders."""
+    flagged = [p for p in placeholder_inputs(record or {}) if p["flagged"]]
+    return "".join(
+        f'<br><span class="c3-badge c3-placeholder">placeholder data</span> '
+        f'<span class="c3-placeholder-note">built on placeholder data for {_esc(p["name"])}: '
+        f"{p['placeholders']} of {p['inputs']} inputs</span>"
+        for p in flagged
+    )
+
+
 def _built_at(state: dict) -> str:
     prov = (state.get("record") or {}).get("provenance") or {}
     return str(prov.get("built_at") or "")
@@ -179,6 +198,7 @@ def _run_row(catalog: Catalog, pair, action, state: dict, g: dict) -> str:
             )
         if state["record"] is not None:
             detail += " — showing the last good build"
+    detail += _placeholder_html(state["record"])
     focus = ' <span class="c3-badge c3-focus">focus</span>' if g["focus"] else ""
     built = _built_at(state)
     return (
@@ -426,6 +446,10 @@ def compare_html(catalog: Catalog, action_id: str, states: dict[tuple[str, str],
                 name = city.get("name", role.capitalize())
                 extra = f' <span class="c3-role">{_esc(role)}</span>' if city else ""
                 sub.append(f'<th scope="col" class="c3-num">{_esc(name)}{extra}</th>')
+        marked = {
+            pair.id: {p["role"] for p in placeholder_inputs(record) if p["flagged"]}
+            for pair, record in built
+        }
         body_rows = []
         for key, row in keys.items():
             tds = []
@@ -433,11 +457,16 @@ def compare_html(catalog: Catalog, action_id: str, states: dict[tuple[str, str],
                 got = values[pair.id].get(key, {})
                 for role in roles:
                     v = got.get(role)
-                    tds.append(
-                        f'<td class="c3-num">{_esc(format_number(float(v)))}</td>'
-                        if v is not None
-                        else '<td class="c3-num c3-muted">—</td>'
-                    )
+                    if v is None:
+                        tds.append('<td class="c3-num c3-muted">—</td>')
+                    elif role in marked[pair.id]:
+                        tds.append(
+                            '<td class="c3-num c3-placeholder-value">'
+                            f"{_esc(format_number(float(v)))} "
+                            '<span class="c3-badge c3-placeholder">placeholder</span></td>'
+                        )
+                    else:
+                        tds.append(f'<td class="c3-num">{_esc(format_number(float(v)))}</td>')
             body_rows.append(
                 f'<tr><th scope="row">{_esc(row["label"])}</th><td>{_esc(row["unit"])}</td>'
                 f"{''.join(tds)}</tr>"
@@ -453,6 +482,24 @@ def compare_html(catalog: Catalog, action_id: str, states: dict[tuple[str, str],
             f'<th scope="col" rowspan="2">Unit</th>{top}</tr><tr>{"".join(sub)}</tr></thead>'
             f"<tbody>{''.join(body_rows)}</tbody></table></div></section>"
         )
+        banner = [
+            f"<p><strong>{_esc(pair.name)}: built on placeholder data for {_esc(p['name'])}: "
+            f"{p['placeholders']} of {p['inputs']} inputs</strong></p>"
+            for pair, record in built
+            for p in placeholder_inputs(record)
+            if p["flagged"]
+        ]
+        if banner:
+            parts.insert(
+                2,
+                '<section class="c3-placeholder-banner" role="note" '
+                'aria-label="Built on placeholder data">'
+                + "".join(banner)
+                + "<p>Their values are marked "
+                '<span class="c3-badge c3-placeholder">placeholder</span>: placeholders '
+                "written by <code>c3 new-pair</code> or global defaults, not the city's own "
+                "figures.</p></section>",
+            )
         runs = []
         for pair, record in built:
             steps = record.get("steps", [])
@@ -466,7 +513,8 @@ def compare_html(catalog: Catalog, action_id: str, states: dict[tuple[str, str],
             )
             runs.append(
                 f'<tr><th scope="row"><a href="../{_esc(pair.id)}/{_esc(action.id)}.html">'
-                f"{_esc(record.get('pair_name', pair.name))}</a>{focus}{failed}</th>"
+                f"{_esc(record.get('pair_name', pair.name))}</a>{focus}{failed}"
+                f"{_placeholder_html(record)}</th>"
                 f"<td>{_roles_text(catalog, pair, note=False)}</td>"
                 f"<td>{done} of {len(steps)} steps done</td>"
                 f"<td>{len(record.get('assumptions', []))}</td>"

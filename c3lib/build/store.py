@@ -11,6 +11,13 @@ Every file is written under a temporary name and moved into place (:func:`atomic
 so an interrupted build leaves no half-written file. A failed run writes
 ``<action>.failed.ipynb`` and ``<action>.error.json`` and leaves the last good ``.html``
 and ``.json`` untouched (:func:`commit`).
+
+One build at a time writes into an output folder: it holds ``<out>/.c3-build.lock``
+(:func:`output_lock`). A temporary file's name carries the process that made it
+(``.<name>.tmp-<pid>-<token>``); only that process removes it, unless the process is
+gone, in which case the next build does (:func:`clean_temporaries`), together with the
+run and kernel folders a killed build left in the temporary folder
+(:func:`clean_stale_run_folders`).
 """
 
 from __future__ import annotations
@@ -18,6 +25,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -34,7 +48,12 @@ __all__ = [
     "up_to_date",
     "commit",
     "clean_temporaries",
+    "clean_stale_run_folders",
+    "output_lock",
+    "OutputLocked",
     "results_json",
+    "LOCK_NAME",
+    "RUN_FOLDER_PREFIX",
 ]
 
 log = logging.getLogger("c3lib")
@@ -50,7 +69,11 @@ class RunResult:
     seconds: float = 0.0
     cell_seconds: float = 0.0
     error: str = ""
-    failed_cell: int | None = None
+    failed_cell: int | None = None  # position (from 1) in the failed notebook
+    execution_count: int | None = None  # the failing cell's ``In [N]``
+    failed_notebook: str = ""  # the ``.failed.ipynb`` written for it
+    params_file: str = ""  # where the error comes from params: the file ...
+    params_field: str = ""  # ... and the field
 
 
 @dataclass(frozen=True)
@@ -90,13 +113,17 @@ def request_path(out_dir: str | Path, pair: str, city: str) -> Path:
 def atomic_write(path: Path, data: str | bytes) -> None:
     """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
     mode = "wb" if isinstance(data, bytes) else "w"
-    with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # ours: nobody else removes a live process's temporary
+        raise
 
 
 def read_status(out_dir: str | Path, pair: str, action: str) -> dict:
@@ -154,20 +181,249 @@ def commit(spec: RunSpec, artifacts: Artifacts) -> RunResult:
         for key in ("failed", "error"):
             paths[key].unlink(missing_ok=True)
     else:
-        log.error("%s/%s failed: %s", spec.pair, spec.action, artifacts.result.error)
+        # the caller reports failures (the CLI prints each once): only a debug trace here
+        log.debug("%s/%s failed: %s", spec.pair, spec.action, artifacts.result.error)
     return artifacts.result
 
 
+# --- one build per output folder, and what a dead build left behind ---------------------
+
+LOCK_NAME = ".c3-build.lock"
+RUN_FOLDER_PREFIX = "c3-run-"  # + "<pid>-": a run's private folder (params copy, cwd)
+KERNEL_FOLDER_PREFIX = "c3-kernel-"  # c3lib.build.kernels: sockets and connection file
+BUILD_MARK_PREFIX = "c3-build-"  # + "<pid>.lock" in the temporary folder: a live build
+KERNEL_START_GRACE = 120.0  # [s] a kernel folder this young may be one still starting
+LEGACY_AGE = 86400.0  # [s] age after which a run folder without an owner pid is stale
+_TEMPORARY = re.compile(r"^\..+\.tmp-(\d+)(?:-[0-9a-f]+)?$")
+_RUN_FOLDER = re.compile(rf"^{RUN_FOLDER_PREFIX}(\d+)-")
+
+
+class OutputLocked(C3Error):
+    """Another build holds the output folder's lock (and the caller would not wait)."""
+
+
+_held: dict[Path, int] = {}  # output folders this process has locked: how many times
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def _lock_owner(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+    return f" (pid {text})" if text.isdigit() else ""
+
+
+@contextmanager
+def output_lock(
+    out_dir: str | Path,
+    wait: bool = True,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[Path]:
+    """Hold ``out_dir``'s build lock for the ``with`` block; one build writes at a time.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The output folder (made if missing).
+    wait : bool
+        Wait for another build to finish; if false, raise :class:`OutputLocked` instead.
+    on_wait : callable, optional
+        Called once, with a sentence naming the other build, before waiting.
+
+    Notes
+    -----
+    The lock is an ``flock`` on ``<out>/.c3-build.lock``, which the kernel drops when
+    the holder dies however it ends, so a killed build never leaves the folder locked.
+    Within one process the lock is re-entrant (``c3 build`` holds it around
+    :func:`c3lib.build.batch.build`, which takes it too). While it is held, the process
+    also marks itself as a live build in the temporary folder (see
+    :func:`clean_stale_run_folders`). Raises :class:`C3Error` if the folder cannot hold
+    a lock file (not a folder, not writable).
+    """
+    root = Path(out_dir).resolve()
+    if root in _held:
+        _held[root] += 1
+        try:
+            yield root / LOCK_NAME
+        finally:
+            _held[root] -= 1
+        return
+    import fcntl
+
+    path = root / LOCK_NAME
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise C3Error(
+            f"output folder {out_dir}: cannot hold its lock file {LOCK_NAME}: {exc.strerror or exc}"
+        ) from None
+    mark = None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            who = f"another build{_lock_owner(path)} is writing into {out_dir}"
+            if not wait:
+                raise OutputLocked(f"{who}; not waiting (--no-wait)") from None
+            if on_wait is not None:
+                on_wait(f"{who}; waiting for it to finish…")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        mark = _mark_live_build()
+        _held[root] = 1
+        try:
+            yield path
+        finally:
+            del _held[root]
+    finally:
+        if mark is not None:
+            mark_path, mark_fd = mark
+            mark_path.unlink(missing_ok=True)
+            os.close(mark_fd)
+        os.close(fd)  # releases the lock
+
+
+def _mark_live_build() -> tuple[Path, int] | None:
+    """Hold ``<tmp>/c3-build-<pid>.lock`` locked: this process is a live build since now."""
+    import fcntl
+
+    path = Path(tempfile.gettempdir()) / f"{BUILD_MARK_PREFIX}{os.getpid()}.lock"
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.utime(fd)
+    except OSError as exc:  # no mark: other builds then clean only by age and liveness
+        log.warning("could not mark this build in %s: %s", path.parent, exc)
+        return None
+    return path, fd
+
+
+def _live_builds_since(tmp: Path) -> float:
+    """When the oldest live build began (now if none); removes the marks of dead ones."""
+    import fcntl
+
+    oldest = time.time()
+    for mark in tmp.glob(f"{BUILD_MARK_PREFIX}*.lock"):
+        try:
+            fd = os.open(mark, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            if mark.name == f"{BUILD_MARK_PREFIX}{os.getpid()}.lock":
+                oldest = min(oldest, os.fstat(fd).st_mtime)
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                oldest = min(oldest, os.fstat(fd).st_mtime)  # held: a live build
+            else:
+                mark.unlink(missing_ok=True)  # nobody holds it: its build is gone
+        finally:
+            os.close(fd)
+    return oldest
+
+
+def _bound_unix_sockets() -> set[str] | None:
+    """Paths of the Unix sockets some live process has bound (Linux), or None if unknown."""
+    try:
+        lines = Path("/proc/net/unix").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    return {parts[7] for line in lines if len(parts := line.split()) >= 8}
+
+
+def _kernel_in_use(folder: Path, bound: set[str] | None) -> bool:
+    import socket
+
+    for sock in folder.glob("k-*"):
+        if bound is not None:
+            if str(sock) in bound:
+                return True
+            continue
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            try:
+                s.connect(str(sock))
+            except OSError:
+                continue
+            return True
+    return False
+
+
 def clean_temporaries(out_dir: str | Path) -> int:
-    """Remove temporary files an interrupted build left behind; return how many."""
+    """Remove the temporary files dead processes left in ``out_dir``; return how many.
+
+    A temporary (``.<name>.tmp-<pid>[-<token>]``) of a live process is that process's to
+    remove: a concurrent writer (another build, ``c3 edition``) keeps its files.
+    """
     root = Path(out_dir)
     if not root.is_dir():
         return 0
     n = 0
-    for pattern in (".*.tmp-*", ".*.run-*.ipynb"):
-        for p in root.rglob(pattern):
-            p.unlink(missing_ok=True)
-            n += 1
+    for p in root.rglob(".*.tmp-*"):
+        m = _TEMPORARY.match(p.name)
+        if m is None or _pid_alive(int(m.group(1))):
+            continue
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("could not remove %s: %s", p, exc)
+            continue
+        n += 1
+    return n
+
+
+def clean_stale_run_folders(tmp: str | Path | None = None) -> int:
+    """Remove the run and kernel folders killed builds left in the temporary folder.
+
+    A run folder (``c3-run-<pid>-*``) is stale when its process is gone. A kernel folder
+    (``c3-kernel-*``, holding a kernel's sockets and its connection key) is stale when
+    no live process has bound a socket in it and it is older than every live build
+    (each marks itself: :func:`output_lock`) and than a kernel's start time. Returns how
+    many folders were removed.
+    """
+    root = Path(tmp or tempfile.gettempdir())
+    since = _live_builds_since(root)
+    now = time.time()
+    bound = _bound_unix_sockets()
+    n = 0
+    for folder in root.glob("c3-*"):
+        try:
+            if not folder.is_dir() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            age_mtime = folder.stat().st_mtime
+        except OSError:
+            continue
+        if folder.name.startswith(RUN_FOLDER_PREFIX):
+            m = _RUN_FOLDER.match(folder.name)
+            if m is not None:
+                stale = not _pid_alive(int(m.group(1)))
+            else:
+                stale = age_mtime < min(since, now - LEGACY_AGE)
+        elif folder.name.startswith(KERNEL_FOLDER_PREFIX):
+            stale = age_mtime < min(since, now - KERNEL_START_GRACE) and not _kernel_in_use(
+                folder, bound
+            )
+        else:
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            n += not folder.exists()
     return n
 
 

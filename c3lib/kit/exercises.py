@@ -1,4 +1,9 @@
-"""Feedback on a learner's answer to an exercise, without revealing the solution."""
+"""Feedback on a learner's answer to an exercise, without revealing the solution.
+
+A workbook names its exercise (an id of :data:`c3lib.kit.answers.EXERCISES`):
+:func:`show_givens` displays what the learner works from and :func:`check` looks the
+expected value up inside c3lib, so no cell shows the formula.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Feedback", "assess", "check"]
+__all__ = ["Feedback", "assess", "check", "show_givens", "without_commas"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,25 @@ def _number(value) -> float | None:
     return float(arr.reshape(-1)[0]) if arr.size == 1 else None
 
 
+def without_commas(answer) -> str | None:
+    """The number a tuple answer was meant to be (``1,485,000`` → ``"1485000"``), else None.
+
+    Python reads ``answer = 1,485,000`` as the tuple ``(1, 485, 0)``; each group after the
+    first stands for three digits.
+    """
+    if not isinstance(answer, tuple) or len(answer) < 2:
+        return None
+    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in answer):
+        return None
+    if any(x < 0 for x in answer[1:]) or not all(float(x).is_integer() for x in answer[:-1]):
+        return None
+    head, *middle, last = answer
+    text = str(int(head)) + "".join(f"{int(x):03d}" for x in middle)
+    whole = int(last)
+    frac = f"{last:g}"[len(str(whole)) :] if not float(last).is_integer() else ""
+    return text + f"{whole:03d}" + frac
+
+
 def assess(
     answer, expected: float, rel_tol: float = 0.05, unit: str = "", hint: str = ""
 ) -> Feedback:
@@ -76,6 +100,9 @@ def assess(
     in_unit = f" [{unit}]" if unit else ""
     if answer is None:
         return Feedback("missing", f"No answer yet: set `answer`{in_unit} in the exercise cell.")
+    joined = without_commas(answer)
+    if joined is not None:
+        return Feedback("invalid", f"Write the number without commas: {joined}.")
     a = _number(answer)
     if a is None:
         return Feedback("invalid", f"The answer should be a number{in_unit}, got {answer!r}.")
@@ -111,8 +138,43 @@ def assess(
     return Feedback("off", f"{msg} Hint: {hint}" if hint else msg)
 
 
-def check(
-    answer, expected: float, *, rel_tol: float = 0.05, unit: str = "", hint: str = ""
-) -> Feedback:
-    """Feedback for a notebook cell: :func:`assess`, shown when it is the cell's last value."""
-    return assess(answer, expected, rel_tol=rel_tol, unit=unit, hint=hint)
+def check(exercise, answer=None, case=None, /, **kwargs) -> Feedback:
+    """Feedback for a notebook cell, shown when it is the cell's last value.
+
+    Two forms:
+
+    - ``check("bike-sharing/car-km-first-phase", answer, case, plan=plan)``: the expected
+      value, unit, tolerance and hint come from the registered exercise
+      (:data:`c3lib.kit.answers.EXERCISES`); further keywords are the objects the
+      exercise needs from the workbook.
+    - ``check(answer, expected, rel_tol=..., unit=..., hint=...)``: :func:`assess`.
+
+    Raises
+    ------
+    C3Error
+        An exercise id that is not registered.
+    """
+    from c3lib.kit.answers import EXERCISES, work
+
+    if isinstance(exercise, str) and (exercise in EXERCISES or "/" in exercise):
+        spec, worked = work(exercise, case, **kwargs)
+        return assess(answer, worked.expected, rel_tol=spec.rel_tol, unit=spec.unit, hint=spec.hint)
+    options = {k: kwargs[k] for k in ("rel_tol", "unit", "hint") if k in kwargs}
+    return assess(exercise, answer, **options)
+
+
+def show_givens(exercise_id: str, case, **settings) -> None:
+    """Display the givens of a registered exercise: a table with reader labels and a note."""
+    from IPython.display import display
+
+    from c3lib.kit.answers import work
+    from c3lib.kit.casestudy import table_html
+    from c3lib.kit.labels import for_reader
+
+    _, worked = work(exercise_id, case, **settings)
+    table = for_reader(worked.givens)
+    body = table_html(table, caption=worked.caption)
+    if worked.note:
+        body += f'<p class="c3-exercise-note">{html.escape(worked.note)}</p>'
+    text = f"{worked.caption}\n{table.to_string()}\n{worked.note}"
+    display({"text/html": body, "text/plain": text}, raw=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,11 @@ def itdp_benchmarks() -> pd.DataFrame:
         ``minimum_coverage_area``, ``trips_per_bike_day``, ``trips_per_1000_residents_day``
         and ``docks_per_bike``.
     """
+    return _itdp_benchmarks().copy()
+
+
+@cache
+def _itdp_benchmarks() -> pd.DataFrame:
     return reference_table("bikeshare_benchmarks").set_index("metric")
 
 
@@ -107,6 +113,11 @@ def heat_parameters(activity: str = "cycling") -> dict[str, float]:
         ``relative_risk`` [-], ``reference_minutes_per_week`` [min/week] and
         ``risk_reduction_cap`` [-].
     """
+    return dict(_heat_parameters(activity))
+
+
+@cache
+def _heat_parameters(activity: str) -> dict[str, float]:
     df = reference_table("bikeshare_heat")
     sub = df[df["case"] == activity].set_index("parameter")["value"]
     keys = ("relative_risk", "reference_minutes_per_week", "risk_reduction_cap")

@@ -41,6 +41,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from functools import cache, wraps
 
 import numpy as np
 import pandas as pd
@@ -126,6 +127,22 @@ _RULE_DEVICES = ("chain_driven", "underfired")
 # --- reference tables -------------------------------------------------------------------
 
 
+def _reference_derived(fn):
+    """Compute a table derived from the reference data once; hand out copies.
+
+    The reference data do not change within a process; a city's assessment asks for
+    these tables dozens of times.
+    """
+    cached = cache(fn)
+
+    @wraps(fn)
+    def copy(*args):
+        return cached(*args).copy()
+
+    copy.cache_clear = cached.cache_clear
+    return copy
+
+
 def emission_factors() -> pd.DataFrame:
     """Uncontrolled emission factors by device, food and pollutant.
 
@@ -139,6 +156,7 @@ def emission_factors() -> pd.DataFrame:
     return reference_table("cooking_ef")
 
 
+@_reference_derived
 def food_per_device() -> pd.Series:
     """Food cooked per device per year, US survey.
 
@@ -158,6 +176,7 @@ def food_per_device() -> pd.Series:
     return df.set_index(["device", "food"])["value"].astype(float) * KG_PER_SHORT_TON
 
 
+@_reference_derived
 def national_activity() -> pd.Series:
     """US national restaurant activity behind the potato line and the per-capita defaults.
 
@@ -171,6 +190,7 @@ def national_activity() -> pd.Series:
     return reference_table("cooking_national").set_index("item")["value"].astype(float)
 
 
+@_reference_derived
 def potatoes_per_restaurant() -> pd.Series:
     """Potatoes fried a year per restaurant, by restaurant type (NEI 2020 method).
 
@@ -194,6 +214,7 @@ def potatoes_per_restaurant() -> pd.Series:
     return pd.Series(tons, name="kg_per_restaurant") * KG_PER_SHORT_TON
 
 
+@_reference_derived
 def device_profile() -> pd.DataFrame:
     """Share of restaurants with each device and devices per restaurant that has it.
 
@@ -213,6 +234,7 @@ def device_profile() -> pd.DataFrame:
     return wide[["share", "devices_per_restaurant"]].astype(float)
 
 
+@_reference_derived
 def control_efficiencies() -> pd.DataFrame:
     """Control efficiency by control and pollutant.
 
@@ -231,6 +253,7 @@ def control_efficiencies() -> pd.DataFrame:
     return eff
 
 
+@_reference_derived
 def control_costs() -> pd.DataFrame:
     """Capital and operating cost of one control unit, by control.
 
@@ -251,6 +274,7 @@ def control_costs() -> pd.DataFrame:
     return wide[["capital_low", "capital_mid", "capital_high", "om_per_yr"]]
 
 
+@_reference_derived
 def rule_table() -> pd.DataFrame:
     """Rule thresholds and expected reductions (SCAQMD Rule 1138, 2025 amendment).
 
@@ -542,6 +566,7 @@ def annualised_cost(capital: float, om_per_yr: float, rate: float, years: float)
     return capital * capital_recovery_factor(rate, years) + om_per_yr
 
 
+@_reference_derived
 def removal_per_device(control: str) -> pd.Series:
     """What one control unit removes a year on an average device it fits.
 
@@ -674,9 +699,10 @@ def restaurant_groups(
     devices per restaurant (chain-driven in steak/BBQ restaurants) the device is taken as
     absent, as the NEI product :math:`s n` is zero; sets nobody has are dropped.
     """
-    prof = device_profile()
-    per_dev_total = food_per_device().groupby(level="device").sum()
-    ef_dev = _per_device_emissions()
+    # plain dicts: the loop below reads them a few hundred times
+    prof = device_profile().to_dict("index")
+    per_dev_total = food_per_device().groupby(level="device").sum().to_dict()
+    ef_dev = _per_device_emissions().to_dict()
     rows, ems = [], []
     for t in RESTAURANT_TYPES:
         for present in itertools.product((False, True), repeat=len(covered)):
@@ -685,8 +711,8 @@ def restaurant_groups(
                 continue
             prob = 1.0
             for d, p in zip(covered, present, strict=True):
-                has = prof.loc[(t, d), "devices_per_restaurant"] > 0
-                s = float(prof.loc[(t, d), "share"]) if has else 0.0
+                has = prof[t, d]["devices_per_restaurant"] > 0
+                s = float(prof[t, d]["share"]) if has else 0.0
                 prob *= s if p else 1 - s
             if prob <= 0:
                 continue
@@ -696,13 +722,13 @@ def restaurant_groups(
                 "devices": " + ".join(DEVICE_LABELS[d] for d in chosen),
                 "restaurants": n,
                 "kg_week": sum(
-                    prof.loc[(t, d), "devices_per_restaurant"] * per_dev_total[d] for d in chosen
+                    prof[t, d]["devices_per_restaurant"] * per_dev_total[d] for d in chosen
                 )
                 / WEEKS_PER_YEAR,
             }
             em = {}
             for d in covered:
-                k = n * prof.loc[(t, d), "devices_per_restaurant"] if d in chosen else 0.0
+                k = n * prof[t, d]["devices_per_restaurant"] if d in chosen else 0.0
                 row[f"n_{d}"] = k
                 for pol in POLLUTANTS:
                     em[(d, pol)] = k * float(ef_dev.get((d, pol), 0.0))
@@ -716,6 +742,7 @@ def restaurant_groups(
     return groups, group_emissions
 
 
+@_reference_derived
 def _per_device_emissions() -> pd.Series:
     """Uncontrolled emissions of one average device, by (device, pollutant). [t/device/yr]"""
     idx = pd.MultiIndex.from_product([["one"], DEVICES], names=["restaurant_type", "device"])
@@ -790,15 +817,26 @@ def _by_pollutant(group_emissions: pd.DataFrame) -> pd.DataFrame:
 def _coverage(
     groups: pd.DataFrame, by_pol: pd.DataFrame, threshold_kg_week: float, spread: float
 ) -> dict[str, float]:
-    share_r, share_e = _covered_fractions(groups["kg_week"], threshold_kg_week, spread)
+    return _coverage_of(_coverage_arrays(groups, by_pol), threshold_kg_week, spread)
+
+
+def _coverage_arrays(groups: pd.DataFrame, by_pol: pd.DataFrame) -> tuple:
+    kg = groups["kg_week"].to_numpy(dtype=float)
     n = groups["restaurants"].to_numpy()
+    e = {pol: by_pol[pol].to_numpy() for pol in POLLUTANTS if pol in by_pol}
+    return kg, n, e
+
+
+def _coverage_of(arrays: tuple, threshold_kg_week: float, spread: float) -> dict[str, float]:
+    kg, n, by_pol = arrays
+    share_r, share_e = _covered_fractions(kg, threshold_kg_week, spread)
     total_n = n.sum()
     out = {
         "restaurants": float((n * share_r).sum()),
         "restaurant_share": float((n * share_r).sum() / total_n) if total_n > 0 else math.nan,
     }
     for pol in POLLUTANTS:
-        e = by_pol[pol].to_numpy() if pol in by_pol else np.zeros(len(n))
+        e = by_pol[pol] if pol in by_pol else np.zeros(len(n))
         if e.sum() > 0:
             out[f"emission_share_{pol}"] = float((e * share_e).sum() / e.sum())
     return out
@@ -827,8 +865,8 @@ def coverage_curve(
         Indexed by ``threshold_kg_week``; columns as :func:`coverage` plus
         ``threshold_lb_week`` [lb/week].
     """
-    by_pol = _by_pollutant(group_emissions)
-    rows = {float(t): _coverage(groups, by_pol, float(t), spread) for t in thresholds_kg_week}
+    arrays = _coverage_arrays(groups, _by_pollutant(group_emissions))
+    rows = {float(t): _coverage_of(arrays, float(t), spread) for t in thresholds_kg_week}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "threshold_kg_week"
     out.insert(0, "threshold_lb_week", out.index.to_numpy() / KG_PER_LB)

@@ -156,13 +156,28 @@ class ShipFactors:
 
     def call_default(self, ship_class: str, parameter: str) -> float:
         """A per-class default from ``ship_call_defaults.csv``."""
-        t = self.call_defaults
-        hit = t.loc[(t["ship_class"] == ship_class) & (t["parameter"] == parameter), "value"]
-        if hit.empty:
+        try:
+            return self._call_defaults[ship_class, parameter]
+        except KeyError:
             raise ReferenceDataError(
                 f"ship_call_defaults.csv: no {parameter!r} for ship class {ship_class!r}"
-            )
-        return float(hit.iloc[0])
+            ) from None
+
+    @cached_property
+    def _call_defaults(self) -> dict[tuple[str, str], float]:
+        t = self.call_defaults
+        named: dict[tuple[str, str], float] = {}
+        for key in zip(t["ship_class"], t["parameter"], t["value"], strict=True):
+            named.setdefault((key[0], key[1]), float(key[2]))  # the first row wins
+        return named
+
+    @cached_property
+    def _ships(self) -> dict[str, dict]:
+        # each ship class's row as plain Python values (the inventory reads them per call)
+        return {
+            str(c): {k: (v if isinstance(v, str) else float(v)) for k, v in row.items()}
+            for c, row in self.classes.to_dict("index").items()
+        }
 
     def cited(self) -> list[pd.DataFrame]:
         """The tables without their ``assumed`` rows: what a source list should cite."""
@@ -839,9 +854,26 @@ def berth_hours(port: Port, ship_class: str, factors: ShipFactors | None = None)
         Reference tables (default :func:`load_factors`).
     """
     factors = factors or load_factors()
-    if factors.classes.loc[ship_class, "ship_type"] == "container":
+    if _ship(factors, ship_class)["ship_type"] == "container":
         return port.berth_h
     return factors.call_default(ship_class, "berth_h_per_call")
+
+
+def _ship(factors: ShipFactors, ship_class: str) -> dict:
+    try:
+        return factors._ships[ship_class]
+    except KeyError:
+        raise ReferenceDataError(f"ship_classes.csv: no ship class {ship_class!r}") from None
+
+
+_AUX_COLUMN = {
+    "transit": "transit",
+    "reduced-speed zone": "transit",
+    "maneuvering": "maneuvering",
+    "hotelling": "hotelling",
+    "anchorage": "anchorage",
+}
+_ACTIVITY_COLUMNS = ["engine", "mode", "share", "speed_kn", "hours", "load_factor", "load_kw"]
 
 
 def call_activity(port: Port, ship_class: str, factors: ShipFactors | None = None) -> pd.DataFrame:
@@ -874,13 +906,25 @@ def call_activity(port: Port, ship_class: str, factors: ShipFactors | None = Non
     share of the auxiliary load is drawn from the grid (engine ``shore-power``).
     """
     factors = factors or load_factors()
-    if ship_class not in factors.classes.index:
-        raise ReferenceDataError(f"ship_classes.csv: no ship class {ship_class!r}")
-    ship = factors.classes.loc[ship_class]
-    ms = float(ship["max_speed_kn"])
+    rows = _call_rows(port, ship_class, factors)
+    out = pd.DataFrame([r[:-1] for r in rows], columns=_ACTIVITY_COLUMNS)
+    out["kwh"] = out["share"] * out["load_kw"] * out["hours"]
+    return out[["mode", "engine", "share", "speed_kn", "hours", "load_factor", "load_kw", "kwh"]]
+
+
+@lru_cache(maxsize=4096)
+def _load_factor(speed: float, ms: float, margin: float, min_load: float) -> float:
+    return float(propeller_load_factor(speed, ms, margin, min_load))
+
+
+def _call_rows(port: Port, ship_class: str, factors: ShipFactors) -> list[tuple]:
+    """:func:`call_activity`'s rows as tuples (its columns in ``_ACTIVITY_COLUMNS`` order,
+    then ``kwh``), without a DataFrame: the inventory reads them for every class."""
+    ship = _ship(factors, ship_class)
+    ms = ship["max_speed_kn"]
     margin = factors.constant("sea_margin_coastal_pct")
     min_load = factors.constant("min_load_factor")
-    v_transit = float(ship["transit_speed_ratio"]) * ms
+    v_transit = ship["transit_speed_ratio"] * ms
     zone = min(port.rsz_nm, port.domain_nm)
     segments = [("transit", 1.0, v_transit, 2 * (port.domain_nm - zone) / v_transit)]
     if port.rsz_speed_kn is None or port.rsz_compliance <= 0:
@@ -895,20 +939,13 @@ def call_activity(port: Port, ship_class: str, factors: ShipFactors | None = Non
     segments.append(("maneuvering", 1.0, port.maneuvering_speed_kn, port.maneuvering_h))
     segments.append(("hotelling", 1.0, 0.0, berth_hours(port, ship_class, factors)))
     segments.append(("anchorage", 1.0, 0.0, port.anchorage_h))
-    aux_column = {
-        "transit": "transit",
-        "reduced-speed zone": "transit",
-        "maneuvering": "maneuvering",
-        "hotelling": "hotelling",
-        "anchorage": "anchorage",
-    }
     rows = []
     for mode, share, speed, hours in segments:
         if speed > 0:
-            lf = float(propeller_load_factor(speed, ms, margin, min_load))
-            rows.append(("main", mode, share, speed, hours, lf, lf * float(ship["installed_kw"])))
-        aux = float(ship[f"aux_kw_{aux_column[mode]}"])
-        boiler = float(ship[f"boiler_kw_{aux_column[mode]}"])
+            lf = _load_factor(speed, ms, margin, min_load)
+            rows.append(("main", mode, share, speed, hours, lf, lf * ship["installed_kw"]))
+        aux = ship[f"aux_kw_{_AUX_COLUMN[mode]}"]
+        boiler = ship[f"boiler_kw_{_AUX_COLUMN[mode]}"]
         if mode == "hotelling" and port.shore_power_share > 0:
             rows.append(
                 ("aux", mode, share, speed, hours, np.nan, aux * (1 - port.shore_power_share))
@@ -919,12 +956,7 @@ def call_activity(port: Port, ship_class: str, factors: ShipFactors | None = Non
         else:
             rows.append(("aux", mode, share, speed, hours, np.nan, aux))
         rows.append(("boiler", mode, share, speed, hours, np.nan, boiler))
-    out = pd.DataFrame(
-        rows,
-        columns=["engine", "mode", "share", "speed_kn", "hours", "load_factor", "load_kw"],
-    )
-    out["kwh"] = out["share"] * out["load_kw"] * out["hours"]
-    return out[["mode", "engine", "share", "speed_kn", "hours", "load_factor", "load_kw", "kwh"]]
+    return [(*r, r[2] * r[6] * r[4]) for r in rows]  # kwh = share × load × hours
 
 
 def _empty_emissions() -> pd.DataFrame:
@@ -933,13 +965,75 @@ def _empty_emissions() -> pd.DataFrame:
     )
 
 
-def _shore_power_ef(onboard: pd.Series, grid_ef: float, factors: ShipFactors) -> pd.Series:
-    """Grid-side factors of shore power [g/kWh], from the on-board auxiliary factors."""
-    remaining = 1 - factors.shore_power["net_reduction"].reindex(list(POLLUTANTS)).astype(float)
-    ef = onboard * remaining
+def _shore_power_ef(onboard: np.ndarray, grid_ef: float, factors: ShipFactors) -> np.ndarray:
+    """Grid-side factors of shore power [g/kWh] by :data:`POLLUTANTS`, from the on-board
+    auxiliary factors (in that order)."""
+    ef = onboard * _shore_power_remaining(factors)
     if not math.isnan(grid_ef):
-        ef["CO2"] = grid_ef * 1000.0
+        ef[_CO2] = grid_ef * 1000.0
     return ef
+
+
+_CO2 = POLLUTANTS.index("CO2")
+
+
+@lru_cache(maxsize=64)
+def _shore_power_remaining(factors: ShipFactors) -> np.ndarray:
+    net = factors.shore_power["net_reduction"].reindex(list(POLLUTANTS)).astype(float)
+    return _frozen((1 - net).to_numpy())
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=float)
+    a.flags.writeable = False
+    return a
+
+
+@lru_cache(maxsize=4096)
+def _ef_array(
+    factors: ShipFactors,
+    engine: str,
+    engine_type: str,
+    sulphur_pct: float,
+    load_factor: float | None,
+    tier_shares: tuple[tuple[int, float], ...],
+) -> np.ndarray:
+    """:func:`engine_emission_factors` as a read-only array in :data:`POLLUTANTS` order."""
+    shares = tuple((t, float(s)) for t, s in tier_shares)
+    lf = None if load_factor is None else float(load_factor)
+    ef = _engine_emission_factors(factors, engine, engine_type, sulphur_pct, lf, shares)
+    return _frozen(ef.reindex(list(POLLUTANTS)).to_numpy())
+
+
+@lru_cache(maxsize=1024)
+def _calls(port: Port) -> tuple[tuple[tuple[str, float], ...], float]:
+    """The port's classes with calls, and their total (as ``calls_per_yr`` and its sum)."""
+    s = port.calls_per_yr
+    return tuple(zip(s.index, s.to_numpy(), strict=True)), float(s.sum())
+
+
+# emission lines: their (sector, ship class, mode, engine) and t/yr by POLLUTANTS, one row each
+_Lines = tuple[list[tuple[str, str, str, str]], np.ndarray]
+
+
+def _no_lines() -> _Lines:
+    return [], np.zeros((0, len(POLLUTANTS)))
+
+
+def _table(city: str, lines: _Lines) -> pd.DataFrame:
+    """The long :data:`EMISSION_COLUMNS` table of emission lines (6 pollutants each)."""
+    keys, tonnes = lines
+    if not keys:
+        return _empty_emissions()
+    n = len(POLLUTANTS)
+    return pd.DataFrame(
+        {
+            "city": city,
+            **{c: np.repeat([k[i] for k in keys], n) for i, c in enumerate(EMISSION_COLUMNS[1:5])},
+            "pollutant": list(POLLUTANTS) * len(keys),
+            "t_per_yr": tonnes.ravel(),
+        }
+    )
 
 
 _OGV_KEYS = ("ship_class", "mode", "engine")
@@ -980,44 +1074,47 @@ def ogv_emissions(port: Port, factors: ShipFactors | None = None) -> pd.DataFram
     factors = factors or load_factors()
     if not port.has_port:
         return _empty_emissions()
-    keys, tonnes = [], []
-    for ship_class, calls in port.calls_per_yr.items():
-        ship = factors.classes.loc[ship_class]
-        act = call_activity(port, ship_class, factors)
-        aux_ef = engine_emission_factors(
-            "aux", "MSD", port.sulphur_pct, None, port.tier_shares, factors
-        )
-        for r in act.itertuples(index=False):
-            if r.kwh <= 0:
+    return _table(port.city, _ogv_lines(port, factors))
+
+
+def _ogv_lines(port: Port, factors: ShipFactors) -> _Lines:
+    # One line per class, mode and engine: a mode split in two speeds (partial compliance
+    # in the reduced-speed zone) adds up, skipping NaN, as a pandas group sum would.
+    keys: list[tuple[str, str, str, str]] = []
+    blocks = []
+    tiers = port.tier_shares
+    aux_ef = _ef_array(factors, "aux", "MSD", port.sulphur_pct, None, tiers)
+    shore_ef = None
+    for ship_class, calls in _calls(port)[0]:
+        etype = str(_ship(factors, ship_class)["engine_type"])
+        efs, kwhs = [], []
+        for engine, mode, *_, lf, _load, kwh in _call_rows(port, ship_class, factors):
+            if kwh <= 0:
                 continue
-            if r.engine == "shore-power":
-                ef = _shore_power_ef(aux_ef, port.grid_ef, factors)
-            elif r.engine == "aux":
+            if engine == "shore-power":
+                if shore_ef is None:
+                    shore_ef = _shore_power_ef(aux_ef, port.grid_ef, factors)
+                ef = shore_ef
+            elif engine == "aux":
                 ef = aux_ef
             else:
-                ef = engine_emission_factors(
-                    r.engine,
-                    str(ship["engine_type"]),
-                    port.sulphur_pct,
-                    r.load_factor if r.engine == "main" else None,
-                    port.tier_shares,
-                    factors,
-                )
-            keys.append((ship_class, r.mode, r.engine))
-            tonnes.append(ef.reindex(list(POLLUTANTS)).to_numpy() * r.kwh * calls / 1e6)
+                load = lf if engine == "main" else None
+                ef = _ef_array(factors, engine, etype, port.sulphur_pct, load, tiers)
+            keys.append(("ogv", ship_class, mode, engine))
+            efs.append(ef)
+            kwhs.append(kwh)
+        if efs:
+            blocks.append(np.stack(efs) * np.array(kwhs)[:, None] * calls / 1e6)
     if not keys:
-        return _empty_emissions()
-    n = len(POLLUTANTS)
-    out = pd.DataFrame(
-        {
-            "city": port.city,
-            "sector": "ogv",
-            **{col: np.repeat([k[i] for k in keys], n) for i, col in enumerate(_OGV_KEYS)},
-            "pollutant": list(POLLUTANTS) * len(keys),
-            "t_per_yr": np.concatenate(tonnes),
-        }
-    )
-    return out.groupby(EMISSION_COLUMNS[:-1], as_index=False, sort=False)["t_per_yr"].sum()
+        return _no_lines()
+    tonnes = np.concatenate(blocks)
+    tonnes[np.isnan(tonnes)] = 0.0
+    if len(set(keys)) == len(keys):
+        return keys, tonnes
+    merged: dict[tuple[str, str, str, str], np.ndarray] = {}
+    for key, t in zip(keys, tonnes, strict=True):
+        merged[key] = merged[key] + t if key in merged else t
+    return list(merged), np.array(list(merged.values()))
 
 
 def che_emissions(port: Port, factors: ShipFactors | None = None) -> pd.DataFrame:
@@ -1049,31 +1146,40 @@ def che_emissions(port: Port, factors: ShipFactors | None = None) -> pd.DataFram
     factors = factors or load_factors()
     if not port.has_port or port.teu_per_yr <= 0:
         return _empty_emissions()
-    eq = factors.equipment[factors.equipment["category"] == "che"]
+    return _table(port.city, _che_lines(port, factors))
+
+
+@lru_cache(maxsize=64)
+def _equipment(factors: ShipFactors, category: str) -> tuple[tuple, ...]:
+    eq = factors.equipment[factors.equipment["category"] == category]
+    return tuple(eq.itertuples(index=False))
+
+
+@lru_cache(maxsize=64)
+def _nonroad_ef(factors: ShipFactors) -> dict[str, np.ndarray]:
     ef = factors.nonroad_ef.pivot_table(index="pollutant", columns="engine", values="g_kwh")
+    return {str(e): _frozen(ef[e].reindex(list(POLLUTANTS)).to_numpy()) for e in ef.columns}
+
+
+def _che_lines(port: Port, factors: ShipFactors) -> _Lines:
+    if not port.has_port or port.teu_per_yr <= 0:
+        return _no_lines()
+    ef = _nonroad_ef(factors)
     eta = factors.constant("che_charging_efficiency")
-    frames = []
-    for r in eq.itertuples(index=False):
+    share = port.che_electric_share
+    keys, tonnes = [], []
+    for r in _equipment(factors, "che"):
         units = r.units_per_basis * port.teu_per_yr / 1e6
         kwh = units * r.kw * r.load_factor * r.hours_per_unit
-        diesel = ef[r.engine].reindex(list(POLLUTANTS)) * kwh * (1 - port.che_electric_share)
-        electric = ef["electric"].reindex(list(POLLUTANTS)) * kwh * port.che_electric_share
+        if r.engine not in ef:
+            raise KeyError(r.engine)  # as the pivot table's column lookup
+        diesel = ef[r.engine] * kwh * (1 - share)
+        electric = ef["electric"] * kwh * share
         if not math.isnan(port.grid_ef):
-            electric["CO2"] += kwh * port.che_electric_share / eta * port.grid_ef * 1000.0
-        frames.append(
-            pd.DataFrame(
-                {
-                    "city": port.city,
-                    "sector": "che",
-                    "ship_class": "",
-                    "mode": "cargo handling",
-                    "engine": r.equipment,
-                    "pollutant": list(POLLUTANTS),
-                    "t_per_yr": ((diesel + electric) / 1e6).to_numpy(),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+            electric[_CO2] += kwh * share / eta * port.grid_ef * 1000.0
+        keys.append(("che", "", "cargo handling", r.equipment))
+        tonnes.append((diesel + electric) / 1e6)
+    return (keys, np.array(tonnes)) if keys else _no_lines()
 
 
 def harbour_craft_emissions(port: Port, factors: ShipFactors | None = None) -> pd.DataFrame:
@@ -1103,27 +1209,21 @@ def harbour_craft_emissions(port: Port, factors: ShipFactors | None = None) -> p
     factors = factors or load_factors()
     if not port.has_port:
         return _empty_emissions()
-    calls = float(port.calls_per_yr.sum())
-    eq = factors.equipment[factors.equipment["category"] == "harbour-craft"]
+    return _table(port.city, _harbour_craft_lines(port, factors))
+
+
+def _harbour_craft_lines(port: Port, factors: ShipFactors) -> _Lines:
+    if not port.has_port:
+        return _no_lines()
+    calls = _calls(port)[1]
     sulphur = factors.constant("harbour_craft_sulphur_pct")
-    ef = engine_emission_factors("aux", "HSD", sulphur, None, port.tier_shares, factors)
-    frames = []
-    for r in eq.itertuples(index=False):
+    ef = _ef_array(factors, "aux", "HSD", sulphur, None, port.tier_shares)
+    keys, tonnes = [], []
+    for r in _equipment(factors, "harbour-craft"):
         kwh = calls * r.units_per_basis * r.hours_per_unit * r.kw * r.load_factor
-        frames.append(
-            pd.DataFrame(
-                {
-                    "city": port.city,
-                    "sector": "harbour-craft",
-                    "ship_class": "",
-                    "mode": "harbour craft",
-                    "engine": r.equipment,
-                    "pollutant": list(POLLUTANTS),
-                    "t_per_yr": (ef.reindex(list(POLLUTANTS)) * kwh / 1e6).to_numpy(),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+        keys.append(("harbour-craft", "", "harbour craft", r.equipment))
+        tonnes.append(ef * kwh / 1e6)
+    return (keys, np.array(tonnes)) if keys else _no_lines()
 
 
 def port_emissions(port: Port, factors: ShipFactors | None = None) -> pd.DataFrame:
@@ -1133,15 +1233,37 @@ def port_emissions(port: Port, factors: ShipFactors | None = None) -> pd.DataFra
     without traffic data.
     """
     factors = factors or load_factors()
-    parts = [
-        ogv_emissions(port, factors),
-        che_emissions(port, factors),
-        harbour_craft_emissions(port, factors),
-    ]
-    parts = [p for p in parts if not p.empty]
-    if not parts:
+    if not port.has_port:
         return _empty_emissions()
-    return pd.concat(parts, ignore_index=True)
+    return _table(port.city, _port_lines(port, factors))
+
+
+def _port_lines(port: Port, factors: ShipFactors) -> _Lines:
+    keys, tonnes = [], []
+    for part in (_ogv_lines, _che_lines, _harbour_craft_lines):
+        k, t = part(port, factors)
+        keys += k
+        tonnes.append(t)
+    return keys, np.concatenate(tonnes)
+
+
+def _port_totals(port: Port, factors: ShipFactors) -> np.ndarray:
+    """Port emissions by :data:`POLLUTANTS` [t/yr], summed as a pandas group sum does
+    (in row order, compensated, skipping NaN), without building the table."""
+    totals = []
+    for column in _port_lines(port, factors)[1].T.tolist():
+        total = carry = 0.0
+        for v in column:
+            if v != v:  # NaN
+                continue
+            y = v - carry
+            t = total + y
+            carry = (t - total) - y
+            if carry != carry:
+                carry = 0.0
+            total = t
+        totals.append(total)
+    return np.array(totals)
 
 
 # ----------------------------------------------------------------------------------------
@@ -1381,12 +1503,12 @@ def measure_reductions(
     ]
     if not port.has_port:
         return pd.DataFrame(columns=cols)
-    base = port_emissions(port, factors).groupby("pollutant")["t_per_yr"].sum()
+    base = _port_totals(port, factors)
     rows = []
     for m, scen in measure_scenarios(port, levers, measures).items():
-        after = port_emissions(scen, factors).groupby("pollutant")["t_per_yr"].sum()
-        for p in POLLUTANTS:
-            b, a = float(base.get(p, 0.0)), float(after.get(p, 0.0))
+        after = _port_totals(scen, factors)
+        for i, p in enumerate(POLLUTANTS):
+            b, a = float(base[i]), float(after[i])
             rows.append(
                 {
                     "city": port.city,

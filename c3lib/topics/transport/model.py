@@ -14,6 +14,7 @@ occupancy), listed in ``DEFAULT_VEHICLES``.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import pandas as pd
 
@@ -149,7 +150,14 @@ def vehicle_factors(grid_ef: float) -> pd.DataFrame:
     """
     if not math.isfinite(grid_ef) or grid_ef < 0:
         raise ValueError(f"grid_ef must be a finite non-negative number, got {grid_ef!r}")
-    table = mode_table()
+    return _vehicle_factors(mode_table, grid_ef).copy()
+
+
+@lru_cache(maxsize=64)
+def _vehicle_factors(table_of, grid_ef: float) -> pd.DataFrame:
+    # once per grid factor and table (a scenario run asks hundreds of times); keyed on
+    # the function that reads the table, so that a replaced table is read anew
+    table = table_of()
     df = _rows(table)
     first_fuel: dict[str, str] = {}  # a vehicle's fuel: that of its first row
     vehicles = table[table["kind"] == "vehicle"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -303,12 +304,21 @@ class _Factors:
     vkm: dict[str, np.ndarray]  # g/vkm by vehicle, in POLLUTANTS order
     occ: np.ndarray  # persons/vehicle, in MODES order
     lez: np.ndarray  # in-zone emission reduction, in POLLUTANTS order
+    shares: np.ndarray  # the city's base-year shares, in MODES order
 
 
 def _factors(city: CityTransport) -> _Factors:
-    v = vehicle_factors(city.grid_ef)[list(POLLUTANTS)].astype(float)
+    vkm, occ, lez = _reference_factors(city.grid_ef)
+    shares = city.shares.reindex(list(MODES)).to_numpy(dtype=float)
+    return _Factors(vkm, occ, lez, shares)
+
+
+@lru_cache(maxsize=64)
+def _reference_factors(grid_ef: float) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    # read once per grid factor: a scenario run asks for them hundreds of times
+    v = vehicle_factors(grid_ef)[list(POLLUTANTS)].astype(float)
     lez = lez_emission_effect()
-    return _Factors(
+    return (
         {name: row.to_numpy() for name, row in v.iterrows()},
         occupancy().reindex(list(MODES)).to_numpy(dtype=float),
         np.array([lez[p] for p in POLLUTANTS]),
@@ -323,38 +333,66 @@ def _year(
     f: _Factors,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Passenger-km, vehicle-km (by mode) and emissions (mode × pollutant, t/yr) at ramp r."""
-    pkm_total = city.pkm * (1.0 + city.growth_per_yr) ** growth_years * (1.0 - levers.avoid * r)
-    shares = city.shares.reindex(list(MODES)).to_numpy(dtype=float).copy()
-    moved = shares[_PRIVATE].sum() * levers.shift * r
-    shares[_PRIVATE] *= 1.0 - levers.shift * r
+    pkm, vkm, em = _years(city, levers, [r], [growth_years], f)
+    return pkm[0], vkm[0], em[0]
+
+
+def _years(
+    city: CityTransport,
+    levers: Levers,
+    rs: list[float],
+    growth_years: list[float],
+    f: _Factors,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_year` for several years at once: arrays year × mode (× pollutant).
+
+    Each element is computed with the same operations, in the same order, as one year
+    alone would be (the growth factor as a Python power), so the figures do not depend on
+    how many years are asked for.
+    """
+    r = np.array(rs, dtype=float)[:, None]  # year × 1
+    growth = np.array([(1.0 + city.growth_per_yr) ** g for g in growth_years])[:, None]
+    pkm_total = city.pkm * growth * (1.0 - levers.avoid * r)
+    shares = np.repeat(f.shares[None, :], len(rs), axis=0)
+    moved = f.shares[_PRIVATE].sum() * levers.shift * r
+    shares[:, _PRIVATE] *= 1.0 - levers.shift * r
     w = np.array([float(levers.shift_to.get(m, 0.0)) for m in SHIFT_TARGETS])
-    shares[_TARGETS] += moved * w / w.sum()
+    shares[:, _TARGETS] += moved * w / w.sum()
     pkm = pkm_total * shares
 
     v = f.vkm
+    r3 = r[:, :, None]  # year × 1 × 1
     u = levers.bus_euro6 * r
     diesel_bus = v[bus_vehicle(city.bus_euro_stage)] * (1.0 - u) + v["bus_euro6"] * u
 
-    def mix(combustion: np.ndarray, electric: np.ndarray, e: float) -> np.ndarray:
+    def mix(combustion: np.ndarray, electric: np.ndarray, e: np.ndarray) -> np.ndarray:
         return combustion * (1.0 - e) + electric * e
 
     car = mix(v["car_petrol"], v["car_electric"], levers.ev_car * r)
     bus = mix(diesel_bus, v["bus_electric"], levers.ev_bus * r)
-    ef = np.vstack(
+    motorcycle = mix(v["motorcycle_petrol"], v["motorcycle_electric"], levers.ev_motorcycle * r)
+    fixed = np.broadcast_to(v["metro_train"], car.shape)
+    ef = np.stack(
         [
             car,
             car,
-            mix(v["motorcycle_petrol"], v["motorcycle_electric"], levers.ev_motorcycle * r),
+            motorcycle,
             bus,
             bus,
-            v["metro_train"],
-            v["bicycle"],
-            v["on_foot"],
-        ]
-    )
-    ef[_ROAD] *= 1.0 - levers.lez_vkm_share * r * f.lez
+            fixed,
+            np.broadcast_to(v["bicycle"], car.shape),
+            np.broadcast_to(v["on_foot"], car.shape),
+        ],
+        axis=1,
+    )  # year × mode × pollutant
+    ef[:, _ROAD] *= 1.0 - levers.lez_vkm_share * r3 * f.lez
     vkm = pkm / f.occ
-    return pkm, vkm, vkm[:, None] * ef / 1e6
+    return pkm, vkm, vkm[:, :, None] * ef / 1e6
+
+
+def _ramps(base_year: int, target_year: int) -> tuple[list[int], list[float], list[int]]:
+    years = list(range(base_year, target_year + 1))
+    return years, [ramp(y, base_year, target_year) for y in years], [y - base_year for y in years]
 
 
 def _frame(pkm: np.ndarray, vkm: np.ndarray, em: np.ndarray) -> pd.DataFrame:
@@ -485,15 +523,27 @@ def trajectories(
         Long form: ``scenario``, ``year``, ``pollutant``, ``emissions`` [t/yr].
     """
     f = _factors(city)
-    rows = []
-    for name, lev in scenarios.items():
-        for y in range(base_year, target_year + 1):
-            em = _year(city, lev, ramp(y, base_year, target_year), y - base_year, f)[2].sum(0)
-            rows += [
-                {"scenario": name, "year": y, "pollutant": p, "emissions": em[j]}
-                for j, p in enumerate(POLLUTANTS)
-            ]
-    return pd.DataFrame(rows)
+    years, rs, gys = _ramps(base_year, target_year)
+    names = list(scenarios)
+    totals = [_totals(city, scenarios[n], rs, gys, f) for n in names]  # year × pollutant
+    per = len(years) * len(POLLUTANTS)
+    return pd.DataFrame(
+        {
+            "scenario": np.repeat(names, per).tolist(),
+            "year": np.tile(np.repeat(years, len(POLLUTANTS)), len(names)),
+            "pollutant": list(POLLUTANTS) * (len(years) * len(names)),
+            "emissions": np.concatenate([t.ravel() for t in totals]) if names else [],
+        }
+    )
+
+
+def _totals(city: CityTransport, levers: Levers, rs, gys, f: _Factors) -> np.ndarray:
+    """Emissions summed over modes, year × pollutant [t/yr] (modes added in order)."""
+    em = _years(city, levers, rs, gys, f)[2]
+    out = em[:, 0].copy()
+    for m in range(1, em.shape[1]):
+        out += em[:, m]
+    return out
 
 
 def wedges(city: CityTransport, levers: Levers, base_year: int, target_year: int) -> pd.DataFrame:
@@ -534,20 +584,14 @@ def wedges(city: CityTransport, levers: Levers, base_year: int, target_year: int
     """
     groups = list(LEVER_GROUPS)
     n = len(groups)
-    years = list(range(base_year, target_year + 1))
+    years, rs, gys = _ramps(base_year, target_year)
     total: dict[frozenset, np.ndarray] = {}
     f = _factors(city)
     for k in range(n + 1):
         for subset in combinations(groups, k):
-            lev = levers.only(subset)
-            total[frozenset(subset)] = np.array(
-                [
-                    _year(city, lev, ramp(y, base_year, target_year), y - base_year, f)[2].sum(0)
-                    for y in years
-                ]
-            )
+            total[frozenset(subset)] = _totals(city, levers.only(subset), rs, gys, f)
     bau = total[frozenset()]
-    rows = []
+    phis = []
     for g in groups:
         phi = np.zeros_like(bau)
         others = [x for x in groups if x != g]
@@ -556,10 +600,16 @@ def wedges(city: CityTransport, levers: Levers, base_year: int, target_year: int
             for subset in combinations(others, k):
                 s = frozenset(subset)
                 phi += weight * (total[s] - total[s | {g}])
-        for i, y in enumerate(years):
-            for j, p in enumerate(POLLUTANTS):
-                rows.append({"year": y, "pollutant": p, "lever": g, "reduction": phi[i, j]})
-    return pd.DataFrame(rows)
+        phis.append(phi.ravel())
+    per = len(years) * len(POLLUTANTS)
+    return pd.DataFrame(
+        {
+            "year": np.tile(np.repeat(years, len(POLLUTANTS)), n),
+            "pollutant": list(POLLUTANTS) * (len(years) * n),
+            "lever": np.repeat(groups, per).tolist(),
+            "reduction": np.concatenate(phis),
+        }
+    )
 
 
 def target_check(
@@ -583,8 +633,14 @@ def target_check(
         ``reduction`` [-] and ``met`` (bool).
     """
     t = trajectory[trajectory["year"] == target_year]
-    wide = t.pivot_table(index="pollutant", columns="scenario", values="emissions")
-    out = wide[["BAU", "Combined"]].copy()
+    # as a pivot table would (the mean of each scenario's rows), without its overhead
+    wide = {
+        name: t[t["scenario"] == name].groupby("pollutant")["emissions"].mean()
+        for name in ("BAU", "Combined")
+    }
+    if any(w.empty for w in wide.values()):
+        raise KeyError(f"trajectory for {target_year} needs the BAU and Combined scenarios")
+    out = pd.DataFrame(wide).rename_axis(index="pollutant", columns="scenario")
     out["target"] = out["BAU"] * (1.0 - target_reduction)
     out["reduction"] = 1.0 - out["Combined"] / out["BAU"]
     out["met"] = out["Combined"] <= out["target"] * (1 + 1e-9)
