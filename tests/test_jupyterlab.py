@@ -251,8 +251,10 @@ KERNEL_PRINT = """async (code) => {
 }"""
 
 
-def _open_and_run(page, base: str, token: str, path: str) -> None:
-    page.goto(f"{base}/lab/tree/{path}?token={token}")
+def _open_and_run(page, base: str, token: str, path: str, workspace: str = "") -> None:
+    """Open ``path`` (in a fresh ``workspace`` of its own when named) and run all its cells."""
+    where = f"workspaces/{workspace}/tree/{path}?reset&" if workspace else f"tree/{path}?"
+    page.goto(f"{base}/lab/{where}token={token}")
     page.wait_for_function(  # the workspace may restore another tab first
         "(path) => { const nb = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
         " return nb && nb.context && nb.context.path === path; }",
@@ -314,7 +316,7 @@ def _learner_edition(root: Path, workbook: Path) -> str:
 
 
 def _check_learner_edition(page, base: str, token: str, path: str) -> None:
-    _open_and_run(page, base, token, path)
+    _open_and_run(page, base, token, path, workspace=Path(path).stem.replace("_", "-"))
     text = page.evaluate(TEXT)
     assert "Mentor note" not in text["all"] and "Lesson plan" not in text["all"]
     assert "c3-feedback-missing" in text["all"]  # the check ran: no answer yet
@@ -361,7 +363,7 @@ def test_jupyterlab_workbook_as_a_learner(lab, name):
     page = browser.new_page(viewport=VIEWPORT)
     page.set_default_timeout(30_000)
     try:
-        _open_and_run(page, base, token, name)
+        _open_and_run(page, base, token, name, workspace=Path(name).stem.replace("_", "-"))
         layout = page.evaluate(LAYOUT)
         kinds = sorted({t for c in layout["visible"] for t in c["tags"]})
         assert all(c["tags"] for c in layout["visible"]), layout["visible"]
