@@ -319,3 +319,13 @@ def test_compare_sector_not_estimated_says_so():
     fig = Published(**published(metric="sector_share", sector="open-burning", unit="fraction"))
     (c,) = compare("x", METRICS, [fig], partial=["open-burning"])
     assert math.isnan(c.ratio) and "does not estimate open-burning" in c.sentence
+
+
+def test_compare_metrics_from_a_dataframe_without_pollutant():
+    # records of a metrics DataFrame carry NaN, not None, where a metric has no pollutant
+    rows = [{"metric": "existing_bikes", "pollutant": math.nan, "scope": "documented",
+             "value": 500.0, "unit": "bikes"}]  # fmt: skip
+    fig = Published(**published(metric="bikeshare_bikes", pollutant=None, unit="bikes",
+                                value=400.0, action="bike-sharing"))  # fmt: skip
+    (c,) = compare("x", rows, [fig])
+    assert c.ratio == pytest.approx(1.25)

@@ -68,9 +68,18 @@ class Comparison:
     sentence: str
 
 
+def _blank(value):
+    """None for a missing field (None or NaN, as a DataFrame's records give it)."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
 def _find(metrics: Iterable[Mapping], metric: str, pollutant, scopes) -> tuple[float, str]:
     for m in metrics:
-        if m["metric"] == metric and m.get("pollutant") == pollutant and m.get("scope") in scopes:
+        if (
+            m["metric"] == metric
+            and _blank(m.get("pollutant")) == pollutant
+            and _blank(m.get("scope")) in scopes
+        ):
             return float(m["value"]), m["unit"]
     return math.nan, ""
 
