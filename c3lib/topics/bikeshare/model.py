@@ -666,7 +666,7 @@ def avoided_emissions(
     -----
     .. math:: \\Delta E_p = d_{bike} \\sum_m s_m \\, EF_{m,p} - vkm_{van} \\, EF_{van,p}
 
-    with :math:`EF_{m,p}` in g/pkm (methods_factors §4.3; the rebalancing term follows
+    with :math:`EF_{m,p}` in g/pkm (the rebalancing term follows
     Fishman et al. 2014). Walking and new trips avoid nothing.
 
     References

@@ -469,7 +469,8 @@ def assumption_rows(settings: Settings, cities: dict[str, str]) -> list[dict]:
             "value": "NEI defaults",
             "unit": "",
             "basis": "applied to every city; Asian kitchens likely differ",
-            "source": "EPA 2020 NEI TSD §19 (methods_factors §3.3)",
+            "source": "US EPA (2023) 2020 National Emissions Inventory Technical Support "
+            "Document, section 19 Commercial Cooking. https://www.epa.gov/air-emissions-inventories",
         },
         {
             "city": "all",

@@ -656,7 +656,7 @@ def engine_emission_factors(
 
     Notes
     -----
-    Fuel-based factors follow ShipEF [1]_ (methods_factors §2.1):
+    Fuel-based factors follow ShipEF [1]_:
 
     .. math::
 
@@ -1292,7 +1292,7 @@ def vessel_speed_reduction(
     Per nautical mile, main-engine energy scales with ``(v_new / v_old)^2`` before the
     load-based corrections; auxiliary engines and boilers run longer. Long Beach's Green
     Flag programme asks for 12 kn within 20 or 40 nm, with 90 % compliance for the
-    dockage discount (methods_factors §2.8).
+    dockage discount (Port of Long Beach Green Flag Incentive Program).
     """
     if speed_kn <= 0:
         raise C3Error(f"speed limit must be positive, got {speed_kn:g} kn")

@@ -248,7 +248,7 @@ def passenger_factors(grid_ef: float, vehicles: dict[str, str] | None = None) ->
 
     Notes
     -----
-    :math:`EF_{pkm} = EF_{vkm} / o_{eff}` (methods_factors §5.3: bus g/km ÷ occupancy).
+    :math:`EF_{pkm} = EF_{vkm} / o_{eff}` (bus g/km ÷ occupancy).
     """
     chosen = {**DEFAULT_VEHICLES, **(vehicles or {})}
     unknown = set(chosen) - set(MODES)
