@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
 
 from c3lib.exceptions import ReferenceDataError
 from c3lib.reference import reference_table
+from c3lib.topics.transport import model as transport
 from c3lib.topics.transport.model import POLLUTANTS
 
 __all__ = [
@@ -61,6 +62,8 @@ __all__ = [
 ]
 
 SUBSTITUTED_MODES = ("car", "taxi", "motorcycle", "bus", "walk")
+_MODES = list(SUBSTITUTED_MODES)
+_WALK = _MODES.index("walk")
 DAYS_PER_YEAR = 365.0
 WEEKS_PER_YEAR = 365.0 / 7.0
 
@@ -85,6 +88,19 @@ def itdp_benchmarks() -> pd.DataFrame:
 @cache
 def _itdp_benchmarks() -> pd.DataFrame:
     return reference_table("bikeshare_benchmarks").set_index("metric")
+
+
+def _ends(benchmarks: pd.DataFrame | None, metric: str) -> tuple[float, float]:
+    """The low and high end of a benchmark metric, from the cached table when none is given."""
+    if benchmarks is None:
+        return _default_ends(metric)
+    low, high = benchmarks.loc[metric, ["low", "high"]].to_numpy(dtype=float)
+    return float(low), float(high)
+
+
+@cache
+def _default_ends(metric: str) -> tuple[float, float]:
+    return _ends(_itdp_benchmarks(), metric)
 
 
 def observed_systems() -> pd.DataFrame:
@@ -262,20 +278,15 @@ def sizing_table(
         ``station spacing``; columns ``ITDP low``, ``plan``, ``ITDP high``, ``unit``.
         "Low" takes every ratio at its low end (fewest stations, bikes and docks).
     """
-    b = itdp_benchmarks() if benchmarks is None else benchmarks
+    ratios = ("station_density", "bikes_per_1000_residents", "docks_per_bike")
+    ends = [_ends(benchmarks, r) for r in ratios]
     cases = {
-        "ITDP low": ("low", None),
-        "plan": (None, (stations_per_km2, bikes_per_1000_residents, docks_per_bike)),
-        "ITDP high": ("high", None),
+        "ITDP low": tuple(lo for lo, _ in ends),
+        "plan": (stations_per_km2, bikes_per_1000_residents, docks_per_bike),
+        "ITDP high": tuple(hi for _, hi in ends),
     }
     cols = {}
-    for label, (end, plan) in cases.items():
-        if plan is None:
-            plan = (
-                b.loc["station_density", end],
-                b.loc["bikes_per_1000_residents", end],
-                b.loc["docks_per_bike", end],
-            )
+    for label, plan in cases.items():
         s = size_system(coverage_area_km2, population_density, *map(float, plan))
         cols[label] = [
             s.coverage_area_km2,
@@ -383,28 +394,25 @@ def system_indicators(
     not cover the whole city; :func:`equivalent_coverage_km2` gives the area the
     stations would cover at the benchmark densities.
     """
-    b = itdp_benchmarks() if benchmarks is None else benchmarks
-    d_lo, d_hi = b.loc["station_density", ["low", "high"]].astype(float)
     rows = {
         "stations per km2": (
             existing.stations / area_km2,
-            d_lo,
-            d_hi,
+            *_ends(benchmarks, "station_density"),
             "stations/km2",
         ),
         "bikes per 1,000 residents": (
             existing.bikes / population * 1000.0,
-            *b.loc["bikes_per_1000_residents", ["low", "high"]].astype(float),
+            *_ends(benchmarks, "bikes_per_1000_residents"),
             "bikes per 1,000 residents",
         ),
         "trips per bike per day": (
             existing.trips_per_bike_day,
-            *b.loc["trips_per_bike_day", ["low", "high"]].astype(float),
+            *_ends(benchmarks, "trips_per_bike_day"),
             "trips/bike/day",
         ),
         "trips per 1,000 residents per day": (
             existing.daily_trips / population * 1000.0,
-            *b.loc["trips_per_1000_residents_day", ["low", "high"]].astype(float),
+            *_ends(benchmarks, "trips_per_1000_residents_day"),
             "trips per 1,000 residents per day",
         ),
     }
@@ -430,8 +438,7 @@ def equivalent_coverage_km2(
     tuple of float
         Area at the high density (16/km²) and at the low density (10/km²). [km²]
     """
-    b = itdp_benchmarks() if benchmarks is None else benchmarks
-    d_lo, d_hi = b.loc["station_density", ["low", "high"]].astype(float)
+    d_lo, d_hi = _ends(benchmarks, "station_density")
     return stations / d_hi, stations / d_lo
 
 
@@ -491,19 +498,17 @@ def trip_rate_scenarios() -> pd.Series:
         ``central`` (ITDP lower benchmark) and ``high`` (ITDP upper benchmark).
         [trips/bike/day]
     """
-    b = itdp_benchmarks()
+    return pd.Series(dict(_trip_rates()), name="trips_per_bike_day")
+
+
+@cache
+def _trip_rates() -> tuple[tuple[str, float], ...]:
     obs = observed_systems()
     low = obs[(obs["system"] == "Melbourne") & (obs["metric"] == "trips_per_bike_day")]
     if low.empty:
         raise ReferenceDataError("bikeshare_systems.csv: Melbourne trips_per_bike_day missing")
-    return pd.Series(
-        {
-            "low": float(low["value"].iloc[0]),
-            "central": float(b.loc["trips_per_bike_day", "low"]),
-            "high": float(b.loc["trips_per_bike_day", "high"]),
-        },
-        name="trips_per_bike_day",
-    )
+    central, high = _ends(None, "trips_per_bike_day")
+    return (("low", float(low["value"].iloc[0])), ("central", central), ("high", high))
 
 
 def demand_scenarios(
@@ -624,11 +629,12 @@ def avoided_activity(bike_km: float, shares: pd.Series, occupancy: pd.Series) ->
     which uses no vehicle). Bus vehicle-km are notional: buses keep running when one
     rider switches.
     """
-    s = shares.reindex(list(SUBSTITUTED_MODES)).astype(float)
+    s = shares.reindex(_MODES).to_numpy(dtype=float)
     pkm = bike_km * s
-    vkm = pkm / occupancy.reindex(s.index)
-    vkm["walk"] = 0.0
-    return pd.DataFrame({"share": s, "pkm": pkm, "vehicle_km": vkm}).rename_axis("mode")
+    vkm = pkm / occupancy.reindex(_MODES).to_numpy(dtype=float)
+    vkm[_WALK] = 0.0
+    index = pd.Index(_MODES, name="mode")
+    return pd.DataFrame({"share": s, "pkm": pkm, "vehicle_km": vkm}, index=index)
 
 
 def avoided_emissions(
@@ -676,14 +682,17 @@ def avoided_emissions(
        Research Part D 31:13–20. doi:10.1016/j.trd.2014.05.013
     """
     act = avoided_activity(bike_km, shares, pkm_factors["occupancy"])
-    f = pkm_factors.reindex(act.index)[list(POLLUTANTS)].astype(float)
-    out = act[["pkm", "vehicle_km"]].copy()
-    for p in POLLUTANTS:
-        out[p] = act["pkm"] * f[p] / 1e6
-    van = {p: -rebalancing_van_km * float(van_factors[p]) / 1e6 for p in POLLUTANTS}
-    out.loc["rebalancing"] = {"pkm": 0.0, "vehicle_km": -rebalancing_van_km, **van}
-    out.loc["net"] = out.sum()
-    return out
+    factors = pkm_factors.reindex(_MODES)[list(POLLUTANTS)].to_numpy(dtype=float)
+    pkm = act["pkm"].to_numpy()
+    rows = np.empty((len(_MODES) + 2, 2 + len(POLLUTANTS)))
+    rows[: len(_MODES), 0] = pkm
+    rows[: len(_MODES), 1] = act["vehicle_km"].to_numpy()
+    rows[: len(_MODES), 2:] = pkm[:, None] * factors / 1e6
+    van = np.array([float(van_factors[p]) for p in POLLUTANTS])
+    rows[-2] = [0.0, -rebalancing_van_km, *(-rebalancing_van_km * van / 1e6)]
+    rows[-1] = rows[:-1].sum(axis=0)
+    index = pd.Index([*_MODES, "rebalancing", "net"], name="mode")
+    return pd.DataFrame(rows, index=index, columns=["pkm", "vehicle_km", *POLLUTANTS])
 
 
 # --- health (WHO HEAT) ------------------------------------------------------------------
@@ -974,6 +983,14 @@ def _outcome(
     )
 
 
+@lru_cache(maxsize=32)
+def _transport_factors(table_of, grid_ef: float) -> tuple[pd.DataFrame, pd.Series]:
+    # once per grid factor and transport table (keyed on the function that reads the
+    # table, so that a replaced table is read anew); read-only for the callers
+    van = transport.vehicle_factors(grid_ef).loc["van_diesel"]
+    return transport.passenger_factors(grid_ef), van
+
+
 def assess_city(
     city: pd.DataFrame, population: float, area_km2: float, grid_ef: float, plan: Plan
 ) -> Assessment:
@@ -1004,8 +1021,6 @@ def assess_city(
     documented, the fleet that rebalancing scales with is estimated as daily trips ÷
     the central use rate.
     """
-    from c3lib.topics.transport.model import passenger_factors, vehicle_factors
-
     v = city["value"].astype(float)
     density = population / area_km2
     area = float(v["coverage_area_km2"])
@@ -1019,8 +1034,7 @@ def assess_city(
     )
     trip_km = trip_length_km(float(v["trip_minutes"]), float(v["cycling_speed_kmh"]))
     shares = substitution_shares(*(float(v[f"substitution_{m}"]) for m in SUBSTITUTED_MODES))
-    pkm = passenger_factors(grid_ef)
-    van = vehicle_factors(grid_ef).loc["van_diesel"]
+    pkm, van = _transport_factors(transport.mode_table, grid_ef)
     heat = heat_parameters()
     rates = trip_rate_scenarios()
     rates["central"] = plan.trips_per_bike_day
