@@ -489,10 +489,19 @@ def inventory(restaurants: pd.Series) -> pd.DataFrame:
     pandas.DataFrame
         As :func:`emissions`: meat on every device plus potatoes in fryers. [t/yr]
     """
-    devices = device_counts(restaurants)
-    food = pd.concat(
-        [food_cooked(devices), potatoes_cooked(restaurants, devices)], ignore_index=True
-    )
+    per = _inventory_per_restaurant()
+    n = restaurants.reindex(per["restaurant_type"], fill_value=0.0).astype(float).to_numpy()
+    per["food_kg"] *= n
+    per["emissions"] *= n
+    return per
+
+
+@_reference_derived
+def _inventory_per_restaurant() -> pd.DataFrame:
+    """:func:`inventory` of one restaurant of each type: every line is linear in the count."""
+    one = pd.Series(1.0, index=list(RESTAURANT_TYPES))
+    devices = device_counts(one)
+    food = pd.concat([food_cooked(devices), potatoes_cooked(one, devices)], ignore_index=True)
     return emissions(food)
 
 
@@ -750,26 +759,40 @@ def _per_device_emissions() -> pd.Series:
     return one.groupby(["device", "pollutant"])["emissions"].sum()
 
 
+_ERF = np.frompyfunc(math.erf, 1, 1)
+
+
 def _norm_cdf(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.vectorize(math.erf)(np.asarray(x, dtype=float) / math.sqrt(2.0)))
+    return 0.5 * (1.0 + _ERF(np.asarray(x, dtype=float) / math.sqrt(2.0)).astype(float))
 
 
 def _covered_fractions(
-    kg_week: np.ndarray, threshold_kg_week: float, spread: float
+    kg_week: np.ndarray, threshold_kg_week: float | np.ndarray, spread: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Share of restaurants and of their throughput at or above a threshold, per group."""
+    """Share of restaurants and of their throughput at or above a threshold, per group.
+
+    With an array of thresholds, one row per threshold and one column per group.
+    """
     m = np.asarray(kg_week, dtype=float)
-    if threshold_kg_week <= 0:
-        return np.ones_like(m), np.ones_like(m)
+    t = (
+        np.asarray(threshold_kg_week, dtype=float)[..., None]
+        if np.ndim(threshold_kg_week)
+        else (np.float64(threshold_kg_week))
+    )
+    shape = np.broadcast_shapes(np.shape(t), m.shape)
     if spread <= 0:
-        above = (m >= threshold_kg_week).astype(float)
-        return above, above
-    # a group cooking nothing is never covered (log ratio −inf → Φ = 0)
-    log_ratio = np.full_like(m, -np.inf)
-    np.log(m / threshold_kg_week, out=log_ratio, where=m > 0)
-    half = spread**2 / 2
-    share_r = _norm_cdf((log_ratio - half) / spread)
-    share_e = _norm_cdf((log_ratio + half) / spread)
+        above = np.broadcast_to(m >= t, shape).astype(float)
+        share_r, share_e = above, above.copy()
+    else:
+        # a group cooking nothing is never covered (log ratio −inf → Φ = 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_ratio = np.where(m > 0, np.log(m / np.where(t > 0, t, 1.0)), -np.inf)
+        half = spread**2 / 2
+        share_r = _norm_cdf((log_ratio - half) / spread)
+        share_e = _norm_cdf((log_ratio + half) / spread)
+    free = np.broadcast_to(t <= 0, shape)
+    share_r = np.where(free, 1.0, share_r)
+    share_e = np.where(free, 1.0, share_e)
     return share_r, share_e
 
 
@@ -827,18 +850,23 @@ def _coverage_arrays(groups: pd.DataFrame, by_pol: pd.DataFrame) -> tuple:
     return kg, n, e
 
 
-def _coverage_of(arrays: tuple, threshold_kg_week: float, spread: float) -> dict[str, float]:
+def _coverage_of(
+    arrays: tuple, threshold_kg_week: float | np.ndarray, spread: float
+) -> dict[str, float | np.ndarray]:
     kg, n, by_pol = arrays
     share_r, share_e = _covered_fractions(kg, threshold_kg_week, spread)
     total_n = n.sum()
+    covered = (share_r * n).sum(axis=-1)
     out = {
-        "restaurants": float((n * share_r).sum()),
-        "restaurant_share": float((n * share_r).sum() / total_n) if total_n > 0 else math.nan,
+        "restaurants": covered,
+        "restaurant_share": covered / total_n if total_n > 0 else np.full_like(covered, math.nan),
     }
     for pol in POLLUTANTS:
         e = by_pol[pol] if pol in by_pol else np.zeros(len(n))
         if e.sum() > 0:
-            out[f"emission_share_{pol}"] = float((e * share_e).sum() / e.sum())
+            out[f"emission_share_{pol}"] = (share_e * e).sum(axis=-1) / e.sum()
+    if np.ndim(threshold_kg_week) == 0:
+        return {k: float(v) for k, v in out.items()}
     return out
 
 
@@ -866,9 +894,11 @@ def coverage_curve(
         ``threshold_lb_week`` [lb/week].
     """
     arrays = _coverage_arrays(groups, _by_pollutant(group_emissions))
-    rows = {float(t): _coverage_of(arrays, float(t), spread) for t in thresholds_kg_week}
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out.index.name = "threshold_kg_week"
+    thresholds = np.asarray(thresholds_kg_week, dtype=float)
+    out = pd.DataFrame(
+        _coverage_of(arrays, thresholds, spread),
+        index=pd.Index(thresholds, name="threshold_kg_week"),
+    )
     out.insert(0, "threshold_lb_week", out.index.to_numpy() / KG_PER_LB)
     return out
 

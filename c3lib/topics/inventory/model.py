@@ -114,6 +114,8 @@ SHARE_FIELDS = {
     "pm25_share_households": "residential",
     "pm25_share_open_burning": "open-burning",
 }
+#: the columns of a factor row an emission line keeps
+FACTOR_COLUMNS = ["sector", "subsector", "pollutant", "ef", "uncertainty", "source", "quality"]
 LINE_COLUMNS = [
     "sector",
     "subsector",
@@ -254,7 +256,7 @@ def road_dust_factor(
     E = k · sL^0.91 · W^1.02 (AP-42 13.2.1, Eq. 1) [1]_.
     """
     t = reference_table("road_dust") if table is None else table
-    p = t.set_index(["parameter", t["pollutant"].fillna("")])["value"]
+    p = _dust_parameters(t)
     try:
         k = p[("k", pollutant)]
     except KeyError:
@@ -264,6 +266,11 @@ def road_dust_factor(
     return float(
         k * silt_loading ** p[("silt_exponent", "")] * weight ** p[("weight_exponent", "")]
     )
+
+
+def _dust_parameters(table: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """(parameter, pollutant or "") → value of the ``road_dust`` table."""
+    return dict(zip(zip(table["parameter"], table["pollutant"].fillna("")), table["value"]))
 
 
 def activity(values: Mapping[str, float]) -> pd.DataFrame:
@@ -348,50 +355,31 @@ def calculate(
     control = control_table(
         {"road-dust": float(values.get("road_dust_control", 0.0)), **(controls or {})}
     )
-    lines = []
-    for a in act.itertuples():
-        if a.sector == "road-dust":
-            for pol in _APPLICABLE["road-dust"]:
-                ef = road_dust_factor(
-                    values["road_silt_loading"], values["fleet_weight_short_tons"], pol, dust
-                )
-                row = dust[(dust["parameter"] == "k") & (dust["pollutant"] == pol)].iloc[0]
-                lines.append(
-                    dict(
-                        sector=a.sector,
-                        subsector=a.subsector,
-                        pollutant=pol,
-                        activity=a.activity,
-                        activity_unit=a.activity_unit,
-                        ef=ef,
-                        uncertainty=row["rating"],
-                        source=f"US EPA AP-42 13.2.1 paved roads; k: {row['source']}",
-                        quality=row["quality"],
-                        inputs=a.inputs,
-                    )
-                )
-            continue
-        rows = factors[(factors["sector"] == a.sector) & (factors["subsector"] == a.subsector)]
-        for f in rows.itertuples():
-            if _is_gap(f.ef):
-                continue
-            lines.append(
-                dict(
-                    sector=a.sector,
-                    subsector=a.subsector,
-                    pollutant=f.pollutant,
-                    activity=a.activity,
-                    activity_unit=a.activity_unit,
-                    ef=float(f.ef),
-                    uncertainty=f.uncertainty,
-                    source=f.source,
-                    quality=f.quality,
-                    inputs=a.inputs,
-                )
-            )
-    out = pd.DataFrame(
-        lines, columns=[c for c in LINE_COLUMNS if c not in ("control", "emissions")]
+    act = act.assign(_order=np.arange(len(act)))
+    found = factors.loc[factors["ef"].notna(), FACTOR_COLUMNS]
+    lines = act[act["sector"] != "road-dust"].merge(
+        found.assign(_rank=np.arange(len(found))), on=["sector", "subsector"], sort=False
     )
+    road = act[act["sector"] == "road-dust"]
+    if not road.empty:
+        # AP-42's factor from the city's silt loading and fleet weight, one per pollutant
+        pols = list(_APPLICABLE["road-dust"])
+        k = dust[dust["parameter"] == "k"].set_index("pollutant").loc[pols]
+        silt, weight = values["road_silt_loading"], values["fleet_weight_short_tons"]
+        dust_factors = pd.DataFrame(
+            {
+                "sector": "road-dust",
+                "pollutant": pols,
+                "ef": [road_dust_factor(silt, weight, p, dust) for p in pols],
+                "uncertainty": k["rating"].to_numpy(),
+                "source": "US EPA AP-42 13.2.1 paved roads; k: " + k["source"].to_numpy(),
+                "quality": k["quality"].to_numpy(),
+                "_rank": np.arange(len(pols)),
+            }
+        )
+        lines = pd.concat([lines, road.merge(dust_factors, on="sector")], ignore_index=True)
+    out = lines.sort_values(["_order", "_rank"], kind="stable", ignore_index=True)
+    out = out[[c for c in LINE_COLUMNS if c not in ("control", "emissions")]]
     keys = pd.MultiIndex.from_arrays([out["sector"], out["pollutant"]])
     out["control"] = control.reindex(keys).fillna(0.0).to_numpy(dtype=float)
     out["emissions"] = out["activity"] * out["ef"] * (1 - out["control"]) * 1e-6
@@ -489,9 +477,7 @@ def sector_totals(lines: pd.DataFrame) -> pd.DataFrame:
         Index the sectors present (in :data:`SECTORS` order), columns the pollutants
         present; NaN where a sector has no line for a pollutant (not estimated). [t/yr]
     """
-    table = lines.pivot_table(
-        index="sector", columns="pollutant", values="emissions", aggfunc="sum"
-    )
+    table = lines.groupby(["sector", "pollutant"])["emissions"].sum().unstack()
     return table.reindex(
         index=[s for s in SECTORS if s in table.index],
         columns=[p for p in POLLUTANTS if p in table.columns],
