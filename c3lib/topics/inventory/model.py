@@ -270,7 +270,8 @@ def road_dust_factor(
 
 def _dust_parameters(table: pd.DataFrame) -> dict[tuple[str, str], float]:
     """(parameter, pollutant or "") → value of the ``road_dust`` table."""
-    return dict(zip(zip(table["parameter"], table["pollutant"].fillna("")), table["value"]))
+    keys = zip(table["parameter"], table["pollutant"].fillna(""), strict=True)
+    return dict(zip(keys, table["value"], strict=True))
 
 
 def activity(values: Mapping[str, float]) -> pd.DataFrame:
@@ -477,7 +478,8 @@ def sector_totals(lines: pd.DataFrame) -> pd.DataFrame:
         Index the sectors present (in :data:`SECTORS` order), columns the pollutants
         present; NaN where a sector has no line for a pollutant (not estimated). [t/yr]
     """
-    table = lines.groupby(["sector", "pollutant"])["emissions"].sum().unstack()
+    # groupby + unstack: pivot_table costs a model evaluation several milliseconds
+    table = lines.groupby(["sector", "pollutant"])["emissions"].sum().unstack()  # noqa: PD010
     return table.reindex(
         index=[s for s in SECTORS if s in table.index],
         columns=[p for p in POLLUTANTS if p in table.columns],
