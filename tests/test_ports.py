@@ -104,8 +104,21 @@ def test_low_load_adjustment_nox_two_percent():
 
 
 def test_low_load_adjustment_so2_two_percent():
-    # (14.1205/0.02 + 205.7169) / (14.1205/0.2 + 205.7169) = 911.7419 / 276.3194 = 3.29959
-    assert ports.low_load_adjustment("SO2", 0.02) == pytest.approx(3.29959, rel=1e-5)
+    # ShipEF calcLLAF.r, a = 2.3735, b = -0.4792, fuel use 14.1205/LF + 205.7169 g/kWh:
+    # 0.5 % S: (2.3735 × 911.7419 × 0.5 − 0.4792) / (2.3735 × 276.3194 × 0.5 − 0.4792)
+    #        = (1082.0018 − 0.4792) / (327.9220 − 0.4792) = 1081.5226 / 327.4428 = 3.302935
+    # 0.1 % S: (216.4004 − 0.4792) / (65.5844 − 0.4792) = 215.9212 / 65.1052 = 3.316497
+    assert ports.low_load_adjustment("SO2", 0.02, sulphur_pct=0.5) == pytest.approx(
+        3.302935, rel=1e-5
+    )
+    assert ports.low_load_adjustment("SO2", 0.02, sulphur_pct=0.1) == pytest.approx(
+        3.316497, rel=1e-5
+    )
+
+
+def test_low_load_adjustment_so2_needs_sulphur():
+    with pytest.raises(C3Error, match="sulphur"):
+        ports.low_load_adjustment("SO2", 0.02)
 
 
 @pytest.mark.parametrize(
@@ -120,7 +133,7 @@ def test_low_load_adjustment_so2_two_percent():
 )
 def test_low_load_adjustment_matches_methods_table(pollutant, table):
     # methods_factors §2.6 at 2, 5, 10 and 15 % load, printed to 3 significant figures
-    got = ports.low_load_adjustment(pollutant, [0.02, 0.05, 0.10, 0.15])
+    got = ports.low_load_adjustment(pollutant, [0.02, 0.05, 0.10, 0.15], sulphur_pct=0.5)
     assert got == pytest.approx(table, abs=0.006)
 
 
@@ -179,14 +192,23 @@ def test_engine_emission_factors_match_methods_table(engine, etype, sulphur, pm1
 
 
 def test_engine_emission_factors_main_low_load():
-    # SSD on HFO 0.5 %, Tier II, LF 0.10:
-    # BSFC at max(0.1, 0.2): 195 × (0.455 × 0.04 − 0.71 × 0.2 + 1.28) = 195 × 1.1562 = 225.459
+    # SSD on HFO 0.5 %, Tier II, LF 0.10, baseline BSFC 195 g/kWh (ShipEF default):
     # NOx = 15.3 × LLAF_NOx(0.1) = 15.3 × (0.1255 × 31.6228 + 10.4496) / 11.852733
     #     = 15.3 × 14.41826 / 11.852733 = 15.3 × 1.216451 = 18.61170
-    # CO2 = 225.459 × 3.114 × (441 + 648.6) / (220.5 + 648.6) = 702.0793 × 1.253711 = 880.204
+    # CO2 = 195 × 3.114 × (441 + 648.6) / (220.5 + 648.6) = 607.23 × 1.253711 = 761.291
     ef = ports.engine_emission_factors("main", "SSD", 0.5, load_factor=0.1)
     assert ef["NOx"] == pytest.approx(18.61170, rel=1e-5)
-    assert ef["CO2"] == pytest.approx(880.204, rel=1e-5)
+    assert ef["CO2"] == pytest.approx(761.291, rel=1e-5)
+
+
+def test_engine_emission_factors_tier3_below_scr_threshold_is_tier2():
+    # SSD HFO Tier III at 24 % load: SCR off, Tier II 15.3 g/kWh (no LLAF above 20 %);
+    # at 25 % load the Tier III factor 3.6 applies.
+    tier3 = ((3, 1.0),)
+    below = ports.engine_emission_factors("main", "SSD", 0.5, 0.24, tier3)
+    at = ports.engine_emission_factors("main", "SSD", 0.5, 0.25, tier3)
+    assert below["NOx"] == pytest.approx(15.3)
+    assert at["NOx"] == pytest.approx(3.6)
 
 
 def test_engine_emission_factors_electric_drive_has_no_low_load_adjustment():

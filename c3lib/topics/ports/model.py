@@ -518,7 +518,8 @@ def bsfc_at_load(bsfc_base, load_factor) -> np.ndarray:
     .. math:: BSFC(LF) = BSFC_{base}\\,(0.455\\,LF^2 - 0.71\\,LF + 1.28)
 
     (Jalkanen et al. 2012, as used in the Third IMO GHG Study) [1]_. The curve is lowest
-    near 78 % load.
+    near 78 % load. ShipEF's option ``loadBasedBSFC = "Y"``; the inventory keeps the
+    baseline BSFC, ShipEF's default (:func:`engine_emission_factors`).
 
     References
     ----------
@@ -531,7 +532,10 @@ def bsfc_at_load(bsfc_base, load_factor) -> np.ndarray:
 
 
 def low_load_adjustment(
-    pollutant: str, load_factor, factors: ShipFactors | None = None
+    pollutant: str,
+    load_factor,
+    factors: ShipFactors | None = None,
+    sulphur_pct: float | None = None,
 ) -> np.ndarray:
     """Low-load adjustment multiplier (LLAF) for a main engine below 20 % load.
 
@@ -543,6 +547,8 @@ def low_load_adjustment(
         Main-engine load factor. [-]
     factors : ShipFactors, optional
         Reference tables (default :func:`load_factors`).
+    sulphur_pct : float, optional
+        Fuel sulphur content; required for ``SO2``. [% m/m]
 
     Returns
     -------
@@ -553,16 +559,21 @@ def low_load_adjustment(
     -----
     .. math:: LLAF(LF) = \\frac{a\\,LF^{-x} + b}{a\\,0.2^{-x} + b}, \\quad 0 < LF < 0.2
 
-    with the EPA (2009) C3 RIA Eq. 3-26 coefficients in ``ship_llaf.csv`` [1]_. The SO2
-    row uses the fuel-consumption form of ShipEF ``calcLLAF.r`` (``14.1205/LF +
-    205.7169``), in which fuel sulphur cancels. Not applied to auxiliary engines or
-    boilers, nor to electric-drive engines [2]_.
+    with the EPA (2009) C3 RIA Eq. 3-26 coefficients in ``ship_llaf.csv`` [1]_. For SO2
+    the curve is that of fuel sulphur burnt, as ShipEF ``calcLLAF.r`` codes it [2]_:
+
+    .. math:: LLAF_{SO_2}(LF) = \\frac{a\\,(14.1205/LF + 205.7169)\\,S + b}
+              {a\\,(14.1205/0.2 + 205.7169)\\,S + b}
+
+    with ``a = 2.3735``, ``b = -0.4792`` and S the fuel sulphur [% m/m] (1 where the
+    sulphur term does not exceed ``-b``: a sulphur-free fuel). Not applied to auxiliary
+    engines or boilers, nor to electric-drive engines [2]_.
 
     References
     ----------
     .. [1] US EPA (2009) Regulatory Impact Analysis: Control of Emissions of Air Pollution
-       from Category 3 Marine Diesel Engines, Eq. 3-26.
-    .. [2] USEPA/Marine_Emissions_Tools, ShipEF ``calcLLAF.r``.
+       from Category 3 Marine Diesel Engines, EPA-420-R-09-019, Eq. 3-26.
+    .. [2] USEPA/Marine_Emissions_Tools, ShipEF ``calcLLAF.r`` and ``LLAFCoeff``.
     """
     factors = factors or load_factors()
     if pollutant not in factors.llaf.index:
@@ -572,8 +583,18 @@ def low_load_adjustment(
     lf = np.asarray(load_factor, dtype=float)
     low = (lf > 0) & (lf < threshold)
     safe = np.where(low, lf, threshold)
-    curve = row["a"] * safe ** (-row["x"]) + row["b"]
-    ref = row["a"] * threshold ** (-row["x"]) + row["b"]
+    if pollutant == "SO2":
+        if sulphur_pct is None:
+            raise C3Error("low_load_adjustment: SO2 needs the fuel sulphur (sulphur_pct)")
+        per_load = factors.constant("llaf_so2_fuel_per_load")
+        base = factors.constant("llaf_so2_fuel_base")
+        curve = row["a"] * (per_load / safe + base) * sulphur_pct + row["b"]
+        ref = row["a"] * (per_load / threshold + base) * sulphur_pct + row["b"]
+        if ref <= 0:
+            return np.ones_like(lf)
+    else:
+        curve = row["a"] * safe ** (-row["x"]) + row["b"]
+        ref = row["a"] * threshold ** (-row["x"]) + row["b"]
     return np.where(low, curve / ref, 1.0)
 
 
@@ -643,7 +664,7 @@ def engine_emission_factors(
     sulphur_pct : float
         Fuel sulphur content; sets the fuel class (:func:`fuel_for_sulphur`). [% m/m]
     load_factor : float, optional
-        Main-engine load; enables the load-based BSFC and the LLAF. [-]
+        Main-engine load; enables the LLAF and the Tier III SCR threshold. [-]
     tier_shares : sequence of (int, float), optional
         IMO NOx tiers and their shares of activity (default all Tier II). [-]
     factors : ShipFactors, optional
@@ -666,11 +687,18 @@ def engine_emission_factors(
         CO_2 &= BSFC \\cdot C_f
 
     NOx comes from the tier table and is weighted by ``tier_shares``; CO from the
-    engine table. For a main engine with a known load, BSFC is taken at
-    ``max(LF, 0.2)`` (:func:`bsfc_at_load`) and every factor is multiplied by the
-    :func:`low_load_adjustment`, so that the two corrections meet at 20 % load (this
-    module's choice; ShipEF's example applies the load-based BSFC between 20 % and 100 %).
-    Electric-drive engines (``MSD-ED``) use the MSD factors without LLAF.
+    engine table. The method choices, each after the US EPA (2022) guidance and its
+    ShipEF code [1]_ (documented in the workbook's method section):
+
+    * BSFC is the baseline (optimum-load) value at every load, ShipEF's default
+      ``loadBasedBSFC = "N"`` and the basis of the guidance's fuel-based factors; the
+      load curve :func:`bsfc_at_load` is not applied, neither above 20 % load nor below
+      it, where the LLAF of CO2 and SO2 already is the rise in fuel use.
+    * For a main engine with a known load below 20 %, every factor is multiplied by
+      :func:`low_load_adjustment` (SO2 with ShipEF's sulphur form). Electric-drive
+      engines (``MSD-ED``) use the MSD factors without LLAF.
+    * A Tier III main engine below 25 % load (``scr_load_threshold``) emits at Tier II:
+      its SCR is taken as off (guidance §3.5.1, after Table 3.5; ``calcEF_NOx.r``).
 
     References
     ----------
@@ -701,11 +729,10 @@ def _engine_emission_factors(
     row = reference_row(
         factors.fuel_ef, "ship_fuel_ef.csv", engine=engine, engine_type=etype, fuel=fuel
     )
-    bsfc = float(row["bsfc_g_kwh"])
+    bsfc = float(row["bsfc_g_kwh"])  # baseline at every load (ShipEF loadBasedBSFC = "N")
     use_load = engine == "main" and load_factor is not None and load_factor > 0
-    threshold = factors.constant("low_load_threshold")
-    if use_load:
-        bsfc = float(bsfc_at_load(bsfc, max(load_factor, threshold)))
+    if use_load and load_factor < factors.constant("scr_load_threshold"):
+        tier_shares = tuple((2 if t == 3 else t, s) for t, s in tier_shares)
     fuel_row = factors.fuels.loc[fuel]
     pm10 = (
         float(fuel_row["pm_nominal_g_kwh"])
@@ -753,7 +780,7 @@ def _engine_emission_factors(
     )
     if use_load and engine_type not in _NO_LOW_LOAD:
         for p in POLLUTANTS:
-            ef[p] *= float(low_load_adjustment(p, load_factor, factors))
+            ef[p] *= float(low_load_adjustment(p, load_factor, factors, sulphur_pct))
     return ef
 
 
