@@ -313,7 +313,10 @@ def test_build_notebook_cannot_overwrite_other_outputs(workspace):
         "from pathlib import Path\n"
         f"if pair == {bad!r}:\n"
         f"    for folder in ['{out_rel}/{good}', '../{out_rel}/{good}', '{good}']:\n"
-        "        Path(folder).mkdir(parents=True, exist_ok=True)\n"
+        "        try:  # '..' is the run folder, which a confined kernel cannot write\n"
+        "            Path(folder).mkdir(parents=True, exist_ok=True)\n"
+        "        except PermissionError:\n"
+        "            continue\n"
         f"        for ext in ['html', 'json', 'ipynb']:\n"
         f"            (Path(folder) / ('{ACTION}.' + ext)).write_text('hijacked')\n"
         "    Path('left-beside-the-sources.txt').write_text('x')",
@@ -329,3 +332,53 @@ def test_build_notebook_cannot_overwrite_other_outputs(workspace):
         not (workspace["out"] / out_rel).exists() and not (workspace["out"] / good / good).exists()
     )
     assert read_status(workspace["out"], good, ACTION)["status"] == "ok"
+
+
+def test_build_notebook_cannot_write_outputs_by_absolute_path(workspace):
+    """A notebook that writes by absolute path over another target's good HTML and JSON,
+    into the notebooks folder and into its own outputs changes none of them: its kernel
+    may write only in its private run folder, and only the build writes outputs."""
+    from c3lib.build.confine import landlock_abi
+
+    if landlock_abi() < 1:
+        pytest.skip("no Landlock on this system: kernels run unconfined")
+    cat = load_catalog(workspace["params"])
+    good, bad = sorted(cat.pairs)[:2]
+    assert [r.status for r in build(specs_for(workspace, pairs=[good]))] == ["ok"]
+    victim = target_paths(workspace["out"], good, ACTION)
+    before = {k: victim[k].read_bytes() for k in ("ipynb", "html", "json")}
+    targets = [str(victim[k].resolve()) for k in ("html", "json", "ipynb")] + [
+        str((workspace["nbs"] / "planted.py").resolve()),
+        str((workspace["out"] / "index.html").resolve()),
+        str(target_paths(workspace["out"], bad, ACTION)["html"].resolve()),
+    ]
+    make_notebook(
+        workspace["nbs"] / NB_NAME,
+        "import os, subprocess, tempfile\n"
+        "denied = []\n"
+        f"for path in {targets!r}:\n"
+        "    try:\n"
+        "        with open(path, 'w') as fh:\n"
+        "            fh.write('hijacked')\n"
+        "    except OSError:  # PermissionError, or no such folder (it may not be made)\n"
+        "        denied.append(path)\n"
+        f"    for cmd in (['rm', '-f', path], ['sh', '-c', 'echo hijacked > ' + path]):\n"
+        "        subprocess.run(cmd, stderr=subprocess.DEVNULL)\n"
+        "open('scratch.txt', 'w').write('mine')  # its own folder stays writable\n"
+        "with tempfile.NamedTemporaryFile() as fh:\n"
+        "    fh.write(b'x')\n"
+        f"assert len(denied) == {len(targets)}, denied",
+    )
+    results = build(specs_for(workspace, pairs=[good, bad], force=True))
+    assert {r.pair: (r.status, r.error) for r in results} == {good: ("ok", ""), bad: ("ok", "")}
+    for key in ("ipynb", "html", "json"):
+        assert victim[key].read_bytes() != b"hijacked"
+    assert json.loads(victim["json"].read_text(encoding="utf-8"))["pair"] == good
+    assert victim["html"].read_bytes().startswith(b"<!DOCTYPE html")
+    assert sorted(p.name for p in workspace["nbs"].iterdir()) == [NB_NAME]
+    assert (
+        target_paths(workspace["out"], bad, ACTION)["html"]
+        .read_bytes()
+        .startswith(b"<!DOCTYPE html")
+    )
+    assert before["json"] != b"hijacked"

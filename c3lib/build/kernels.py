@@ -6,6 +6,10 @@
   kernel opens: ipykernel binds the pipe on which forked children send their output to
   ``tcp://127.0.0.1`` (with no setting to change it), so kernels are started through
   :func:`launch_ipc_kernel`, which binds it beside the channels (``<folder>/k-<port>-pipe``).
+- **Confined.** A kernel may write only in its working folder (the run's private folder)
+  and its socket folder: :func:`_confine` applies :mod:`c3lib.build.confine` (Landlock)
+  before the kernel starts a thread or runs a cell, so neither it nor a process it starts
+  can change the outputs, the sources or anything else of the user's.
 - **Boot-ahead.** :class:`Kernels` can launch the next run's kernel while the current run
   executes; a kernel still serves exactly one run.
 - **Warm forks.** A :class:`Template` is a process that has imported ipykernel, numpy,
@@ -61,6 +65,7 @@ SHELL_HOOKS = {"ipywidgets": "register_comm_target"}
 HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # as nbclient does
 IPYKERNEL_LAUNCHER = ["-m", "ipykernel_launcher"]  # in the python3 kernelspec's argv
 IPC_LAUNCHER = ["-m", "c3lib.build.kernels"]  # this module: see launch_ipc_kernel
+KERNEL_FOLDER_PREFIX = "c3-kernel-"  # a kernel's private folder: sockets, connection file
 
 
 def kernel_manager_class(folder: str, template: Template | None = None):
@@ -150,7 +155,7 @@ class Kernels:
         from jupyter_core.utils import run_sync
 
         template = self.template if self.template is not None and self.template.ok else None
-        folder = tempfile.mkdtemp(prefix="c3-kernel-")
+        folder = tempfile.mkdtemp(prefix=KERNEL_FOLDER_PREFIX)
         try:
             km = kernel_manager_class(folder, template)(kernel_name="python3")
             km.connection_file = os.path.join(folder, "kernel.json")
@@ -230,11 +235,42 @@ def launch_ipc_kernel() -> None:
     """
     from ipykernel import kernelapp
 
+    _confine()
     kernelapp.IOPubThread = _ipc_pipe_iopub_class()
     app = kernelapp.IPKernelApp.instance()  # as launch_new_instance, with a hook between
     app.initialize()
     _hook_preloaded()
     app.start()
+
+
+def _connection_folder(argv: list[str]) -> str | None:
+    """The folder of the connection file given on a kernel command line (``-f FILE``)."""
+    for i, arg in enumerate(argv):
+        if arg in ("-f", "--f") and i + 1 < len(argv):
+            return os.path.dirname(os.path.abspath(argv[i + 1]))
+        if arg.startswith(("--f=", "-f=")):
+            return os.path.dirname(os.path.abspath(arg.split("=", 1)[1]))
+    return None
+
+
+def _confine() -> bool:
+    """Confine this kernel's writes to its working folder and its socket folder.
+
+    Called before the kernel starts a thread or runs any code (:mod:`c3lib.build.confine`);
+    the kernel's temporary files then go to its working folder too. A kernel not
+    launched by :class:`Kernels` (no socket folder of its making) is left as it is.
+    """
+    from c3lib.build.confine import confine_writes
+
+    cwd = os.getcwd()
+    sockets = _connection_folder(sys.argv)
+    if sockets is None or not os.path.basename(sockets).startswith(KERNEL_FOLDER_PREFIX):
+        return False  # not a kernel of :class:`Kernels`
+    if not confine_writes([cwd, sockets]):
+        return False
+    os.environ["TMPDIR"] = cwd  # for the processes a notebook starts
+    tempfile.tempdir = cwd
+    return True
 
 
 def _hook_preloaded() -> None:
