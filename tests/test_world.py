@@ -81,6 +81,35 @@ def test_plot_timeline_one_bar_per_measure(pair_with_measures):
     matplotlib.pyplot.close(fig)
 
 
+def test_plot_timeline_draws_names_in_other_scripts_without_missing_glyphs(params_dir):
+    # A measure named as the city wrote it (Taipei's 清新空氣行動): the chart font has no
+    # CJK glyphs, so the chart keeps the Latin part; a name with none becomes "measure N".
+    cat = load_catalog(params_dir)
+    pair = next(iter(cat.pairs.values()))
+    measures = [
+        {
+            "action": ACTION,
+            "measure": "清新空氣行動 (Clean Air Action)",
+            "start_year": 2015,
+            "source": SOURCE,
+        },
+        {
+            "action": ACTION,
+            "measure": "北九州市が「気候非常事態宣言」を表明",
+            "start_year": 2021,
+            "source": SOURCE,
+        },
+    ]
+    edit_yaml(params_dir / f"cities/{pair.mentor}.yaml", lambda d: d.update(measures=measures))
+    case = cs.load_case(pair.id, ACTION, str(params_dir))
+    fig = world.plot_timeline(case)  # filterwarnings = error: a missing glyph fails here
+    fig.canvas.draw()
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks == [f"{case.mentor.name}: (Clean Air Action)", f"{case.mentor.name}: measure 2"]
+    matplotlib.pyplot.close(fig)
+    assert world.measures_table(case)["Measure"].iloc[0] == "清新空氣行動 (Clean Air Action)"
+
+
 @pytest.mark.slow
 def test_build_shows_measures_and_records_them(pair_with_measures, tmp_path):
     """A built case study shows both cities' timeline and table; the record carries them."""

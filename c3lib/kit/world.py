@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -121,6 +122,22 @@ def measures_paragraph(case: Case, baseline: str = NOT_IN_BASELINE) -> str:
     return f"{text} These are the cities' own reports, not this workbook's estimates. {baseline}"
 
 
+#: scripts the chart font (DejaVu Sans) has no glyphs for: CJK, kana, hangul, full-width forms
+_NO_GLYPHS = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]+")
+
+
+def _chart_text(text: str, number: int) -> str:
+    """A measure's name as a chart can draw it: the text in other scripts dropped.
+
+    The tables below the chart keep the name as the city wrote it; a name with nothing
+    left becomes "measure <number>".
+    """
+    kept = _NO_GLYPHS.sub(" ", text)
+    kept = re.sub(r"\(\s*\)|\[\s*\]", " ", kept)
+    kept = re.sub(r"\s+", " ", kept).strip(" :;,-–")
+    return kept if re.search(r"[A-Za-z]", kept) else f"measure {number}"
+
+
 def plot_timeline(case: Case):
     """A timeline: one row per city, a bar per measure from its start (to its end)."""
     import matplotlib.pyplot as plt
@@ -137,7 +154,7 @@ def plot_timeline(case: Case):
         if m.effect is not None:
             x = m.effect.after_year or m.start_year
             ax.plot([x], [i], marker="*", color="black", markersize=10, linestyle="none")
-        labels.append(f"{case.cities[role].name}: {m.measure}"[:60])
+        labels.append(f"{case.cities[role].name}: {_chart_text(m.measure, i + 1)}"[:60])
     ax.set_yticks(range(len(rows)), labels)
     ax.invert_yaxis()
     ax.set_xlabel("year")
