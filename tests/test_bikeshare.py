@@ -19,7 +19,10 @@ FIELDS = field_table("bike-sharing")
 TAIPEI = bs.ExistingSystem(stations=1338, bikes=16562, daily_trips=144000)
 
 
-@pytest.mark.parametrize("name", ["bikeshare_benchmarks", "bikeshare_systems", "bikeshare_heat"])
+@pytest.mark.parametrize(
+    "name",
+    ["bikeshare_benchmarks", "bikeshare_systems", "bikeshare_heat", "bikeshare_substitution"],
+)
 def test_reference_tables_unsourced_rows_flagged_assumed(name):
     df = reference_table(name)
     unsourced = df["source"].str.startswith("unsourced estimate")
@@ -176,50 +179,101 @@ def test_with_car_share_keeps_others_when_room():
 
 
 def _factors() -> pd.DataFrame:
+    """Per vehicle-km factors by mode [g/km] (made-up, round numbers)."""
     return pd.DataFrame(
         {
-            "PM2.5": [0.002, 0.002, 0.06, 0.0016, 0.0],
-            "NOx": [0.35, 0.5, 0.19, 0.19, 0.0],
-            "CO2": [140.0, 180.0, 90.0, 30.0, 0.0],
-            "occupancy": [1.4, 1.0, 1.3, 35.0, 1.0],
+            "PM2.5": [0.003, 0.003, 0.08, 0.05, 0.0],
+            "NOx": [0.5, 0.5, 0.25, 6.8, 0.0],
+            "CO2": [176.0, 176.0, 114.0, 1045.0, 0.0],
         },
         index=list(bs.SUBSTITUTED_MODES),
     )
 
 
+# car, taxi, motorcycle, bus, walk: effective persons per vehicle-km (taxi 1.4 × (1 − 0.3))
+OCCUPANCY = pd.Series([1.4, 0.98, 1.3, 35.0, 1.0], index=list(bs.SUBSTITUTED_MODES))
+VKM_PER_PKM = pd.Series([1.0, 1 / 0.98, 1.0, 0.0, 0.0], index=list(bs.SUBSTITUTED_MODES))
+
+
+def test_substitution_credit_car_is_one_trip_bus_none():
+    # Fishman et al. (2014) count a replaced car trip as one car trip and no bus-km;
+    # both decisions carry that publication as their source.
+    c = bs.substitution_credit()
+    assert list(c.index) == list(bs.SUBSTITUTED_MODES)
+    assert c.loc["car", "credit"] == "vehicle_trip" and c.loc["bus", "credit"] == "none"
+    for mode in ("car", "bus"):
+        assert "Fishman" in c.loc[mode, "source"] and c.loc[mode, "quality"] == "secondary"
+
+
+def test_vehicle_km_per_pkm_car_one_taxi_occupancy_bus_zero():
+    # car 1 (not 1 / 1.4 = 0.714); taxi 1 / 0.98 = 1.0204; motorcycle 1; bus 0; walk 0
+    got = bs.vehicle_km_per_pkm(OCCUPANCY)
+    assert got.to_numpy() == pytest.approx([1.0, 1.0204082, 1.0, 0.0, 0.0], rel=1e-6)
+
+
 def test_avoided_emissions_hand_worked():
-    # 1,000,000 bike-km; 10 % replace car trips → 100,000 car pkm / 1.4 = 71,428.6 car-km;
-    # CO2 = 100,000 pkm × 140 g/pkm = 14.0 t; NOx = 100,000 × 0.35 = 0.035 t
+    # 1,000,000 bike-km; 10 % replace car trips → 100,000 car pkm = 100,000 car-km (one car
+    # trip per replaced trip); CO2 = 100,000 km × 176 g/km = 17.6 t; NOx = × 0.5 g = 0.05 t
     # rebalancing: 10,000 van-km × 230 g = 2.3 t CO2; × 1.07 g = 0.0107 t NOx
-    # net CO2 = 14.0 − 2.3 = 11.7 t/yr
+    # net CO2 = 17.6 − 2.3 = 15.3 t/yr
     shares = bs.substitution_shares(0.10, 0, 0, 0, 0)
     van = pd.Series({"PM2.5": 0.11, "NOx": 1.07, "CO2": 230.0})
-    out = bs.avoided_emissions(1_000_000, shares, _factors(), 10_000, van)
-    assert out.loc["car", "vehicle_km"] == pytest.approx(71_428.57, rel=1e-6)
-    assert out.loc["car", "CO2"] == pytest.approx(14.0)
-    assert out.loc["car", "NOx"] == pytest.approx(0.035)
+    out = bs.avoided_emissions(1_000_000, shares, _factors(), 10_000, van, VKM_PER_PKM)
+    assert out.loc["car", "vehicle_km"] == pytest.approx(100_000)
+    assert out.loc["car", "CO2"] == pytest.approx(17.6)
+    assert out.loc["car", "NOx"] == pytest.approx(0.05)
     assert out.loc["rebalancing", "CO2"] == pytest.approx(-2.3)
-    assert out.loc["net", "CO2"] == pytest.approx(11.7)
-    assert out.loc["net", "NOx"] == pytest.approx(0.035 - 0.0107)
+    assert out.loc["net", "CO2"] == pytest.approx(15.3)
+    assert out.loc["net", "NOx"] == pytest.approx(0.05 - 0.0107)
+
+
+def test_avoided_emissions_bus_rides_earn_no_credit():
+    # 30 % of 1,000,000 bike-km replace bus rides: 300,000 pkm, but the buses keep running:
+    # 0 bus-km and 0 t avoided (before the decision: 300,000 / 35 × 1,045 g = 8.96 t CO2).
+    shares = bs.substitution_shares(0, 0, 0, 0.30, 0)
+    van = pd.Series({"PM2.5": 0.0, "NOx": 0.0, "CO2": 0.0})
+    out = bs.avoided_emissions(1_000_000, shares, _factors(), 0, van, VKM_PER_PKM)
+    assert out.loc["bus", "pkm"] == pytest.approx(300_000)
+    assert out.loc["bus", "vehicle_km"] == 0
+    assert out.loc["net", ["PM2.5", "NOx", "CO2"]].eq(0).all()
+
+
+def test_avoided_emissions_taxi_at_effective_occupancy():
+    # 5 % of 1,000,000 bike-km replace taxi rides: 50,000 pkm / 0.98 = 51,020.4 taxi-km;
+    # × 176 g/km = 8.9796 t CO2
+    shares = bs.substitution_shares(0, 0.05, 0, 0, 0)
+    van = pd.Series({"PM2.5": 0.0, "NOx": 0.0, "CO2": 0.0})
+    out = bs.avoided_emissions(1_000_000, shares, _factors(), 0, van, VKM_PER_PKM)
+    assert out.loc["taxi", "vehicle_km"] == pytest.approx(51_020.41, rel=1e-6)
+    assert out.loc["taxi", "CO2"] == pytest.approx(8.979592, rel=1e-6)
 
 
 def test_avoided_emissions_walk_avoids_nothing():
     shares = bs.substitution_shares(0, 0, 0, 0, 1.0)
     van = pd.Series({"PM2.5": 0.0, "NOx": 0.0, "CO2": 0.0})
-    out = bs.avoided_emissions(1_000_000, shares, _factors(), 0, van)
+    out = bs.avoided_emissions(1_000_000, shares, _factors(), 0, van, VKM_PER_PKM)
     assert out.loc["walk", "vehicle_km"] == 0
     assert out.loc["net", ["PM2.5", "NOx", "CO2"]].eq(0).all()
 
 
 def test_avoided_emissions_low_car_share_heavy_rebalancing_is_net_increase():
     # Fishman et al.'s London case: 2 % car substitution and heavy rebalancing raise
-    # motor-vehicle km. 1,000,000 bike-km × 2 % / 1.4 = 14,286 car-km < 100,000 van-km.
+    # motor-vehicle km. 1,000,000 bike-km × 2 % = 20,000 car-km < 100,000 van-km.
     shares = bs.substitution_shares(0.02, 0, 0, 0, 0)
-    van = transport.vehicle_factors(0.5).loc["van_diesel"]
-    pkm = transport.passenger_factors(0.5)
-    out = bs.avoided_emissions(1_000_000, shares, pkm, 100_000, van)
-    assert out.loc["net", "vehicle_km"] < 0
+    vkm_factors, vkm_per_pkm, van = bs.replaced_trip_factors(0.5)
+    out = bs.avoided_emissions(1_000_000, shares, vkm_factors, 100_000, van, vkm_per_pkm)
+    assert out.loc["car", "vehicle_km"] == pytest.approx(20_000)
+    assert out.loc["net", "vehicle_km"] == pytest.approx(-80_000)
     assert out.loc["net", "CO2"] < 0
+
+
+def test_mode_vehicle_factors_are_the_default_vehicles():
+    f = bs.mode_vehicle_factors(0.5)
+    vkm = transport.vehicle_factors(0.5)
+    for mode in bs.SUBSTITUTED_MODES:
+        vehicle = transport.DEFAULT_VEHICLES[mode]
+        assert f.loc[mode, "vehicle"] == vehicle
+        assert f.loc[mode, "CO2"] == pytest.approx(vkm.loc[vehicle, "CO2"])
 
 
 def test_heat_parameters_cycling():
@@ -296,9 +350,8 @@ def test_plot_functions_return_figures():
     table = bs.sizing_table(10, 10_000, 13, 20, 2.25)
     d = bs.demand_scenarios(2000, bs.trip_rate_scenarios(), 3.58)
     shares = bs.substitution_shares(0.12, 0.05, 0.10, 0.30, 0.25)
-    pkm = transport.passenger_factors(0.5)
-    van = transport.vehicle_factors(0.5).loc["van_diesel"]
-    avoided = bs.avoided_emissions(1e7, shares, pkm, 2e5, van)
+    vkm_factors, vkm_per_pkm, van = bs.replaced_trip_factors(0.5)
+    avoided = bs.avoided_emissions(1e7, shares, vkm_factors, 2e5, van, vkm_per_pkm)
     figs = [
         bs_views.plot_station_layouts({"a": bs.station_layout(10, 13)}),
         bs_views.plot_sizing({"a": table, "b": table}, {"a": TAIPEI, "b": bs.ExistingSystem()}),
@@ -321,19 +374,75 @@ def _city(**own) -> pd.DataFrame:
 
 def test_assess_city_taipei_hand_worked():
     # density 2,488,043 / 271.8 = 9,153.95 /km²; 10 km² × 9,153.95 × 20/1000 = 1,830.79 bikes;
-    # central 1,830.79 × 4 × 365 = 2,672,953 trips/yr.
+    # calibrated central rate 144,000 / 16,562 = 8.6946 trips/bike/day (not ITDP's 4):
+    # 1,830.79 × 8.6946 × 365 = 5,810,065 trips/yr.
     # documented: 144,000 × 365 = 52,560,000 trips/yr on 16,562 documented bikes;
     # HEAT 49.0775 deaths/yr (see test_heat_cycling_hand_worked_taipei)
     city = _city(existing_stations=1338, existing_bikes=16562, existing_daily_trips=144000)
     a = bs.assess_city(city, 2_488_043, 271.8, 0.494, bs.Plan())
     assert a.plan.fleet == pytest.approx(1830.79, rel=1e-5)
-    assert a.plan.annual_trips == pytest.approx(2_672_953, rel=1e-5)
+    assert a.trips_per_bike_day == pytest.approx(8.694602, rel=1e-6)
+    assert a.rate_basis.startswith("observed")
+    assert a.demand.loc["central", "trips_per_bike_day"] == pytest.approx(8.694602, rel=1e-6)
+    assert a.plan.annual_trips == pytest.approx(5_810_065, rel=1e-6)
     assert a.observed.annual_trips == pytest.approx(52_560_000)
     assert a.observed.fleet == 16562 and a.observed.fleet_basis == "documented"
     assert a.observed.heat.deaths_avoided == pytest.approx(49.0775, rel=1e-5)
     # rebalancing 16,562 bikes × 100 van-km = 1,656,200 van-km/yr
     assert a.observed.avoided.loc["rebalancing", "vehicle_km"] == pytest.approx(-1_656_200)
     assert list(a.demand.index) == ["low", "central", "high"]
+
+
+def test_assess_city_without_calibration_uses_the_benchmark():
+    # Plan(calibrate=False): 1,830.79 bikes × 4 × 365 = 2,672,953 trips/yr
+    city = _city(existing_stations=1338, existing_bikes=16562, existing_daily_trips=144000)
+    plan = bs.Plan(calibrate=False)
+    a = bs.assess_city(city, 2_488_043, 271.8, 0.494, plan)
+    assert a.trips_per_bike_day == 4.0 and a.rate_basis.startswith("scenario")
+    assert a.plan.annual_trips == pytest.approx(2_672_953, rel=1e-6)
+
+
+def test_central_trip_rate_needs_trips_and_fleet():
+    # trips without a fleet (or a fleet without trips) give no observed rate: the plan's 4
+    assert bs.central_trip_rate(bs.ExistingSystem(daily_trips=37500), bs.Plan())[0] == 4.0
+    assert bs.central_trip_rate(bs.ExistingSystem(bikes=500), bs.Plan())[0] == 4.0
+    # Kaohsiung 2025: 59,200 trips a day on 13,000 bikes = 4.5538 trips/bike/day
+    rate, basis = bs.central_trip_rate(bs.ExistingSystem(bikes=13000, daily_trips=59200), bs.Plan())
+    assert rate == pytest.approx(4.553846, rel=1e-6) and basis.startswith("observed")
+
+
+def test_assess_city_coverage_density_input_sizes_the_core():
+    # a 10 km² core at 25,000 persons/km² (given) instead of the city-wide 9,153.95:
+    # 10 × 25,000 × 20 / 1000 = 5,000 bikes; 5,000 × 4 × 365 = 7,300,000 trips/yr
+    city = _city(coverage_density_per_km2=25_000)
+    a = bs.assess_city(city, 2_488_043, 271.8, 0.494, bs.Plan())
+    assert a.density == 25_000 and a.density_basis.startswith("city input")
+    assert a.sizing.loc["residents covered", "plan"] == pytest.approx(250_000)
+    assert a.plan.fleet == pytest.approx(5_000)
+    assert a.plan.annual_trips == pytest.approx(7_300_000)
+    rows = bs_views.assumption_rows(bs.Plan(), {"taipei": a})
+    assert not any(r["input"] == "population density of the coverage area" for r in rows)
+
+
+def test_assess_city_density_falls_back_to_city_average():
+    a = bs.assess_city(_city(), 935_084, 492.5, 0.453, bs.Plan())
+    assert a.density == pytest.approx(935_084 / 492.5)
+    assert a.density_basis.startswith("city-wide")
+    rows = bs_views.assumption_rows(bs.Plan(), {"kitakyushu": a})
+    row = next(r for r in rows if r["input"] == "population density of the coverage area")
+    assert row["city"] == "kitakyushu" and row["value"] == pytest.approx(1898.65, rel=1e-5)
+
+
+def test_assess_city_bus_share_changes_health_not_emissions():
+    # the bus decision: moving 30 % of trips from "new or other" to "bus" leaves the
+    # emissions avoided unchanged and the health benefit (all trips) unchanged too
+    no_bus = bs.assess_city(_city(substitution_bus=0.0), 935_084, 492.5, 0.453, bs.Plan())
+    bus = bs.assess_city(_city(substitution_bus=0.30), 935_084, 492.5, 0.453, bs.Plan())
+    cols = ["vehicle_km", "PM2.5", "NOx", "CO2"]
+    net = [a.plan.avoided.loc["net", cols] for a in (no_bus, bus)]
+    pd.testing.assert_series_equal(*net)
+    assert bus.plan.heat.deaths_avoided == no_bus.plan.heat.deaths_avoided
+    assert bus.plan.avoided.loc["bus", "pkm"] > 0
 
 
 def test_assess_city_fleet_estimated_from_trips():
@@ -386,10 +495,10 @@ def test_compare_side_by_side():
 
 def test_what_if_returns_chart_and_table():
     # 1,000 bikes × 4 × 365 = 1,460,000 trips; × 3.58 km = 5,226,800 bike-km;
-    # car share 0.2 → 1,045,360 car pkm / 1.4 = 746,685.7 car-km
+    # car share 0.2 → 1,045,360 car pkm = 1,045,360 car-km (one car trip per replaced trip)
     fig, table = bs_views.what_if(_city(), 0.5, 1000, 4.0, 0.2)
     assert table.loc["annual trips", "value"] == pytest.approx(1_460_000)
-    assert table.loc["car-km avoided", "value"] == pytest.approx(746_685.7, rel=1e-6)
+    assert table.loc["car-km avoided", "value"] == pytest.approx(1_045_360, rel=1e-6)
     assert isinstance(fig, matplotlib.figure.Figure)
     plt.close(fig)
 

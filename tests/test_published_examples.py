@@ -441,11 +441,14 @@ def test_trip_length_km_fishman_2014(city):
 def test_avoided_activity_fishman_2014_car_km(city):
     bikes, trips, _, minutes, _, system_km, car_share, car_km, per_bike = FISHMAN_2014[city]
     # Fishman et al. equate one bike-km that replaces a car trip with one car-km (no
-    # occupancy correction): occupancy 1 reproduces their "car travel reduction".
+    # occupancy correction), the credit the project uses: its car row gives 1 car-km per km.
+    from c3lib.topics.transport.model import occupancy
+
     shares = bikeshare.substitution_shares(car_share, 0.0, 0.0, 0.0, 0.0)
-    occupancy = pd.Series(1.0, index=list(bikeshare.SUBSTITUTED_MODES))
+    vkm_per_pkm = bikeshare.vehicle_km_per_pkm(occupancy())
+    assert vkm_per_pkm["car"] == 1.0
     bike_km = trips * bikeshare.trip_length_km(minutes, FISHMAN_SPEED_KMH)
-    act = bikeshare.avoided_activity(bike_km, shares, occupancy)
+    act = bikeshare.avoided_activity(bike_km, shares, vkm_per_pkm)
     assert act.loc["car", "vehicle_km"] == pytest.approx(car_km, abs=1.0)
     assert act.loc["car", "vehicle_km"] / bikes == pytest.approx(per_bike, abs=0.5)
 

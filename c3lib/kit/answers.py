@@ -78,14 +78,15 @@ def _bike_car_km(case: cs.Case, plan) -> Worked:
     p = cs.profiles(case)[LEARNING]
     a = bs.assess_city(_rows(case), p["population"], p["area_km2"], p["grid_ef"], plan)
     bikes = max(10, 10 * round(FIRST_PHASE_SHARE * a.plan.fleet / 10))
-    car_occupancy = float(occupancy()["car"])
-    bike_km = bs.annual_trips(bikes, plan.trips_per_bike_day) * a.trip_km
-    avoided = bs.avoided_activity(bike_km, a.shares, occupancy())
+    vkm_per_pkm = bs.vehicle_km_per_pkm(occupancy())
+    car_occupancy = 1.0 / float(vkm_per_pkm["car"])  # persons per car credited
+    bike_km = bs.annual_trips(bikes, a.trips_per_bike_day) * a.trip_km
+    avoided = bs.avoided_activity(bike_km, a.shares, vkm_per_pkm)
     givens = pd.DataFrame(
         {
             "value": [
                 bikes,
-                plan.trips_per_bike_day,
+                a.trips_per_bike_day,
                 a.trip_km,
                 float(a.shares["car"]),
                 car_occupancy,

@@ -51,6 +51,9 @@ __all__ = [
     "demand_scenarios",
     "substitution_shares",
     "with_car_share",
+    "substitution_credit",
+    "vehicle_km_per_pkm",
+    "mode_vehicle_factors",
     "avoided_activity",
     "avoided_emissions",
     "heat_cycling",
@@ -58,12 +61,14 @@ __all__ = [
     "Plan",
     "Outcome",
     "Assessment",
+    "central_trip_rate",
+    "coverage_density",
+    "replaced_trip_factors",
     "assess_city",
 ]
 
 SUBSTITUTED_MODES = ("car", "taxi", "motorcycle", "bus", "walk")
 _MODES = list(SUBSTITUTED_MODES)
-_WALK = _MODES.index("walk")
 DAYS_PER_YEAR = 365.0
 WEEKS_PER_YEAR = 365.0 / 7.0
 
@@ -603,7 +608,97 @@ def with_car_share(shares: pd.Series, car: float) -> pd.Series:
     return substitution_shares(car, *others.to_numpy())
 
 
-def avoided_activity(bike_km: float, shares: pd.Series, occupancy: pd.Series) -> pd.DataFrame:
+def substitution_credit() -> pd.DataFrame:
+    """How a replaced trip of each mode is credited, indexed by mode.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``credit`` (``vehicle_trip``: one vehicle-km per km ridden, the rider's own
+        trip; ``occupancy``: one vehicle-km per :math:`o_m` passenger-km; ``none``: no
+        vehicle-km), ``source``, ``quality``, ``note``; one row per substituted mode.
+    """
+    return _substitution_credit().copy()
+
+
+@cache
+def _substitution_credit() -> pd.DataFrame:
+    df = reference_table("bikeshare_substitution").set_index("mode")
+    missing = [m for m in SUBSTITUTED_MODES if m not in df.index]
+    if missing:
+        raise ReferenceDataError(f"bikeshare_substitution.csv: no row for mode(s) {missing}")
+    bad = sorted(set(df["credit"]) - {"vehicle_trip", "occupancy", "none"})
+    if bad:
+        raise ReferenceDataError(
+            f"bikeshare_substitution.csv: credit {bad} (expected vehicle_trip, occupancy, none)"
+        )
+    return df
+
+
+def vehicle_km_per_pkm(occupancy: pd.Series) -> pd.Series:
+    """Vehicle-km a replaced trip takes off the road per km ridden, by substituted mode.
+
+    Parameters
+    ----------
+    occupancy : pandas.Series
+        Effective persons per vehicle by mode, from :func:`c3lib.topics.transport.occupancy`
+        (used for the modes credited by ``occupancy``). [persons/vehicle]
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by the substituted modes. [vehicle-km/pkm]
+
+    Notes
+    -----
+    From :func:`substitution_credit`: a replaced car or motorcycle trip is the rider's own
+    vehicle trip, 1 vehicle-km per km, as Fishman et al. (2014) count car trips replaced;
+    a taxi ride :math:`1 / o_{taxi}` (hired and empty running); a bus ride and a walk 0,
+    since buses run to a timetable whoever rides them.
+
+    References
+    ----------
+    .. [1] Fishman E., Washington S., Haworth N. (2014) Bike share's impact on car use:
+       evidence from the United States, Great Britain, and Australia. Transportation
+       Research Part D 31:13–20. doi:10.1016/j.trd.2014.05.013
+    """
+    credit = _substitution_credit()["credit"].reindex(_MODES).to_numpy()
+    occ = occupancy.reindex(_MODES).to_numpy(dtype=float)
+    out = np.where(credit == "vehicle_trip", 1.0, 0.0)
+    by_occupancy = credit == "occupancy"
+    out[by_occupancy] = 1.0 / occ[by_occupancy]
+    return pd.Series(out, index=pd.Index(_MODES, name="mode"), name="vehicle_km_per_pkm")
+
+
+def mode_vehicle_factors(grid_ef: float) -> pd.DataFrame:
+    """Exhaust factors per vehicle-km of the vehicle each substituted mode uses.
+
+    Parameters
+    ----------
+    grid_ef : float
+        Grid CO2 factor (electric vehicles). [kg CO2/kWh]
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the substituted modes; columns ``vehicle``, ``PM2.5``, ``NOx``, ``CO2``
+        [g/km], from :func:`c3lib.topics.transport.vehicle_factors` for the vehicles of
+        :data:`c3lib.topics.transport.DEFAULT_VEHICLES`.
+    """
+    return _mode_vehicle_factors(transport.mode_table, grid_ef).copy()
+
+
+@lru_cache(maxsize=32)
+def _mode_vehicle_factors(table_of, grid_ef: float) -> pd.DataFrame:
+    # keyed on the function that reads the transport table, so a replaced table is read anew
+    vehicles = [transport.DEFAULT_VEHICLES[m] for m in _MODES]
+    f = transport.vehicle_factors(grid_ef).loc[vehicles, list(POLLUTANTS)]
+    f.index = pd.Index(_MODES, name="mode")
+    f.insert(0, "vehicle", vehicles)
+    return f
+
+
+def avoided_activity(bike_km: float, shares: pd.Series, vkm_per_pkm: pd.Series) -> pd.DataFrame:
     """Passenger-km and vehicle-km of the trips bike-sharing replaces.
 
     Parameters
@@ -612,9 +707,9 @@ def avoided_activity(bike_km: float, shares: pd.Series, occupancy: pd.Series) ->
         Bike-km a year. [km/yr]
     shares : pandas.Series
         From :func:`substitution_shares`. [-]
-    occupancy : pandas.Series
-        Effective persons per vehicle by mode, from :func:`c3lib.topics.transport.occupancy`.
-        [persons/vehicle]
+    vkm_per_pkm : pandas.Series
+        Vehicle-km taken off the road per km ridden, by mode, from
+        :func:`vehicle_km_per_pkm`. [vehicle-km/pkm]
 
     Returns
     -------
@@ -625,14 +720,12 @@ def avoided_activity(bike_km: float, shares: pd.Series, occupancy: pd.Series) ->
     Notes
     -----
     Each bike-km replaces one passenger-km of the mode it substitutes:
-    :math:`pkm_m = d_{bike} \\cdot s_m` and :math:`vkm_m = pkm_m / o_m` (0 for walking,
-    which uses no vehicle). Bus vehicle-km are notional: buses keep running when one
-    rider switches.
+    :math:`pkm_m = d_{bike} \\cdot s_m` and :math:`vkm_m = pkm_m \\cdot k_m`, with
+    :math:`k_m` from :func:`vehicle_km_per_pkm` (1 for a car, 0 for a bus or a walk).
     """
     s = shares.reindex(_MODES).to_numpy(dtype=float)
     pkm = bike_km * s
-    vkm = pkm / occupancy.reindex(_MODES).to_numpy(dtype=float)
-    vkm[_WALK] = 0.0
+    vkm = pkm * vkm_per_pkm.reindex(_MODES).to_numpy(dtype=float)
     index = pd.Index(_MODES, name="mode")
     return pd.DataFrame({"share": s, "pkm": pkm, "vehicle_km": vkm}, index=index)
 
@@ -640,9 +733,10 @@ def avoided_activity(bike_km: float, shares: pd.Series, occupancy: pd.Series) ->
 def avoided_emissions(
     bike_km: float,
     shares: pd.Series,
-    pkm_factors: pd.DataFrame,
+    vkm_factors: pd.DataFrame,
     rebalancing_van_km: float,
     van_factors: pd.Series,
+    vkm_per_pkm: pd.Series,
 ) -> pd.DataFrame:
     """Emissions avoided by the replaced trips, net of rebalancing.
 
@@ -652,14 +746,16 @@ def avoided_emissions(
         Bike-km a year. [km/yr]
     shares : pandas.Series
         From :func:`substitution_shares`. [-]
-    pkm_factors : pandas.DataFrame
-        Per-passenger-km factors by mode, from :func:`c3lib.topics.transport.passenger_factors`
-        (columns ``PM2.5``, ``NOx``, ``CO2`` [g/pkm], ``occupancy``).
+    vkm_factors : pandas.DataFrame
+        Exhaust factors per vehicle-km by substituted mode (columns ``PM2.5``, ``NOx``,
+        ``CO2``), from :func:`mode_vehicle_factors`. [g/km]
     rebalancing_van_km : float
         Van-km a year to rebalance and service the fleet. [km/yr]
     van_factors : pandas.Series
         The rebalancing van's factors (``PM2.5``, ``NOx``, ``CO2``) [g/km], a row of
         :func:`c3lib.topics.transport.vehicle_factors`.
+    vkm_per_pkm : pandas.Series
+        From :func:`vehicle_km_per_pkm`. [vehicle-km/pkm]
 
     Returns
     -------
@@ -670,10 +766,12 @@ def avoided_emissions(
 
     Notes
     -----
-    .. math:: \\Delta E_p = d_{bike} \\sum_m s_m \\, EF_{m,p} - vkm_{van} \\, EF_{van,p}
+    .. math:: \\Delta E_p = d_{bike} \\sum_m s_m \\, k_m \\, EF_{m,p} - vkm_{van} \\, EF_{van,p}
 
-    with :math:`EF_{m,p}` in g/pkm (the rebalancing term follows
-    Fishman et al. 2014). Walking and new trips avoid nothing.
+    with :math:`EF_{m,p}` in g/km and :math:`k_m` the vehicle-km per replaced km. Only
+    vehicle-km that leave the road count: a replaced car trip is one car trip (Fishman
+    et al. 2014), a replaced bus ride none (the bus runs anyway), a walk none; the
+    rebalancing term follows Fishman et al. (2014).
 
     References
     ----------
@@ -681,13 +779,13 @@ def avoided_emissions(
        evidence from the United States, Great Britain, and Australia. Transportation
        Research Part D 31:13–20. doi:10.1016/j.trd.2014.05.013
     """
-    act = avoided_activity(bike_km, shares, pkm_factors["occupancy"])
-    factors = pkm_factors.reindex(_MODES)[list(POLLUTANTS)].to_numpy(dtype=float)
-    pkm = act["pkm"].to_numpy()
+    act = avoided_activity(bike_km, shares, vkm_per_pkm)
+    factors = vkm_factors.reindex(_MODES)[list(POLLUTANTS)].to_numpy(dtype=float)
+    vkm = act["vehicle_km"].to_numpy()
     rows = np.empty((len(_MODES) + 2, 2 + len(POLLUTANTS)))
-    rows[: len(_MODES), 0] = pkm
-    rows[: len(_MODES), 1] = act["vehicle_km"].to_numpy()
-    rows[: len(_MODES), 2:] = pkm[:, None] * factors / 1e6
+    rows[: len(_MODES), 0] = act["pkm"].to_numpy()
+    rows[: len(_MODES), 1] = vkm
+    rows[: len(_MODES), 2:] = vkm[:, None] * factors / 1e6
     van = np.array([float(van_factors[p]) for p in POLLUTANTS])
     rows[-2] = [0.0, -rebalancing_van_km, *(-rebalancing_van_km * van / 1e6)]
     rows[-1] = rows[:-1].sum(axis=0)
@@ -878,13 +976,18 @@ class Plan:
     docks_per_bike : float
         [docks/bike]
     trips_per_bike_day : float
-        The central demand scenario. [trips/bike/day]
+        The central demand scenario where a city's own system gives no observed rate
+        (ITDP's lower benchmark by default). [trips/bike/day]
+    calibrate : bool
+        Whether a city's documented system, where both its daily trips and its fleet are
+        documented, sets the central rate instead (:func:`central_trip_rate`).
     """
 
     stations_per_km2: float = 13.0
     bikes_per_1000_residents: float = 20.0
     docks_per_bike: float = 2.25
     trips_per_bike_day: float = 4.0
+    calibrate: bool = True
 
 
 @dataclass(frozen=True)
@@ -939,6 +1042,14 @@ class Assessment:
         The planned fleet at the central use rate.
     observed : Outcome or None
         The documented system at its documented daily trips (None when not documented).
+    density : float
+        Population density of the coverage area the plan is sized for. [persons/km²]
+    density_basis : str
+        Where the density comes from.
+    trips_per_bike_day : float
+        The central use rate of the plan. [trips/bike/day]
+    rate_basis : str
+        Where the central use rate comes from.
     """
 
     sizing: pd.DataFrame
@@ -950,6 +1061,64 @@ class Assessment:
     demand: pd.DataFrame
     plan: Outcome
     observed: Outcome | None
+    density: float = float("nan")
+    density_basis: str = ""
+    trips_per_bike_day: float = float("nan")
+    rate_basis: str = ""
+
+
+def central_trip_rate(existing: ExistingSystem, plan: Plan) -> tuple[float, str]:
+    """The central use rate of a planned system and where it comes from.
+
+    Parameters
+    ----------
+    existing : ExistingSystem
+        The city's documented system.
+    plan : Plan
+        The planning ratios; ``plan.trips_per_bike_day`` is the rate without an
+        observed one.
+
+    Returns
+    -------
+    tuple
+        (rate [trips/bike/day], basis).
+
+    Notes
+    -----
+    A city that runs a system whose daily trips and fleet are both documented plans its
+    next phase at the rate its riders already show, :math:`u = T_{day} / N_{bike}`, rather
+    than at the ITDP benchmark (4–8), which describes world-class systems and is a
+    target, not a forecast; otherwise the benchmark (or the parameter) stands.
+    """
+    observed = existing.trips_per_bike_day
+    if plan.calibrate and math.isfinite(observed) and observed > 0:
+        return observed, "observed: the city's documented daily trips ÷ documented bikes"
+    return float(plan.trips_per_bike_day), "scenario setting (ITDP benchmark 4–8 a day)"
+
+
+def coverage_density(city: pd.DataFrame, population: float, area_km2: float) -> tuple[float, str]:
+    """Population density of the coverage area and where it comes from.
+
+    Parameters
+    ----------
+    city : pandas.DataFrame
+        The city's bike-sharing inputs indexed by field (column ``value``).
+    population : float
+        City population. [persons]
+    area_km2 : float
+        City area. [km²]
+
+    Returns
+    -------
+    tuple
+        (density [persons/km²], basis): the city's ``coverage_density_per_km2`` input
+        where given (the districts a first phase covers), else the city-wide average
+        population ÷ area, which understates a dense core.
+    """
+    given = float(city["value"].get("coverage_density_per_km2", float("nan")))
+    if math.isfinite(given) and given > 0:
+        return given, "city input: population density of the districts covered"
+    return population / area_km2, "city-wide average (population ÷ area): no district density"
 
 
 def _outcome(
@@ -959,19 +1128,19 @@ def _outcome(
     city: pd.DataFrame,
     trip_km: float,
     shares: pd.Series,
-    pkm_factors: pd.DataFrame,
-    van: pd.Series,
+    factors: tuple[pd.DataFrame, pd.Series, pd.Series],
     heat: dict[str, float],
 ) -> Outcome:
     v = city["value"]
     bike_km = annual * trip_km
     van_km = fleet * float(v["rebalancing_van_km_per_bike_yr"])
+    vkm_factors, vkm_per_pkm, van = factors
     return Outcome(
         fleet=fleet,
         fleet_basis=basis,
         annual_trips=annual,
         bike_km=bike_km,
-        avoided=avoided_emissions(bike_km, shares, pkm_factors, van_km, van),
+        avoided=avoided_emissions(bike_km, shares, vkm_factors, van_km, van, vkm_per_pkm),
         heat=heat_cycling(
             annual,
             float(v["trip_minutes"]),
@@ -983,12 +1152,30 @@ def _outcome(
     )
 
 
+def replaced_trip_factors(grid_ef: float) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """What :func:`avoided_emissions` needs besides the trips, for one grid factor.
+
+    Parameters
+    ----------
+    grid_ef : float
+        Grid CO2 factor. [kg CO2/kWh]
+
+    Returns
+    -------
+    tuple
+        (:func:`mode_vehicle_factors` [g/km], :func:`vehicle_km_per_pkm`
+        [vehicle-km/pkm], the rebalancing van's factors [g/km]); read-only.
+    """
+    return _replaced_trip_factors(transport.mode_table, grid_ef)
+
+
 @lru_cache(maxsize=32)
-def _transport_factors(table_of, grid_ef: float) -> tuple[pd.DataFrame, pd.Series]:
+def _replaced_trip_factors(table_of, grid_ef: float):
     # once per grid factor and transport table (keyed on the function that reads the
-    # table, so that a replaced table is read anew); read-only for the callers
+    # table, so that a replaced table is read anew)
     van = transport.vehicle_factors(grid_ef).loc["van_diesel"]
-    return transport.passenger_factors(grid_ef), van
+    vkm_per_pkm = vehicle_km_per_pkm(transport.occupancy())
+    return _mode_vehicle_factors(table_of, grid_ef), vkm_per_pkm, van
 
 
 def assess_city(
@@ -1004,7 +1191,8 @@ def assess_city(
     population : float
         City population. [persons]
     area_km2 : float
-        City area; population ÷ area is the density used for the coverage area. [km²]
+        City area; population ÷ area is the coverage density where the city gives no
+        ``coverage_density_per_km2``. [km²]
     grid_ef : float
         Grid CO2 factor (electric modes among the replaced trips). [kg CO2/kWh]
     plan : Plan
@@ -1016,13 +1204,14 @@ def assess_city(
 
     Notes
     -----
-    The planned system covers ``coverage_area_km2`` at the city's average density. The
-    documented system is assessed at its documented daily trips; when its fleet is not
-    documented, the fleet that rebalancing scales with is estimated as daily trips ÷
-    the central use rate.
+    The planned system covers ``coverage_area_km2`` at :func:`coverage_density` and is
+    used at :func:`central_trip_rate` (the city's own observed rate where its system is
+    documented). The documented system is assessed at its documented daily trips; when
+    its fleet is not documented, the fleet that rebalancing scales with is estimated as
+    daily trips ÷ the central use rate.
     """
     v = city["value"].astype(float)
-    density = population / area_km2
+    density, density_basis = coverage_density(city, population, area_km2)
     area = float(v["coverage_area_km2"])
     sizing = sizing_table(
         area, density, plan.stations_per_km2, plan.bikes_per_1000_residents, plan.docks_per_bike
@@ -1032,15 +1221,16 @@ def assess_city(
         bikes=float(v.get("existing_bikes", float("nan"))),
         daily_trips=float(v.get("existing_daily_trips", float("nan"))),
     )
+    rate, rate_basis = central_trip_rate(existing, plan)
     trip_km = trip_length_km(float(v["trip_minutes"]), float(v["cycling_speed_kmh"]))
     shares = substitution_shares(*(float(v[f"substitution_{m}"]) for m in SUBSTITUTED_MODES))
-    pkm, van = _transport_factors(transport.mode_table, grid_ef)
+    factors = replaced_trip_factors(grid_ef)
     heat = heat_parameters()
     rates = trip_rate_scenarios()
-    rates["central"] = plan.trips_per_bike_day
+    rates["central"] = rate
     bikes = float(sizing.loc["bikes", "plan"])
     demand = demand_scenarios(bikes, rates, trip_km)
-    args = (city, trip_km, shares, pkm, van, heat)
+    args = (city, trip_km, shares, factors, heat)
     planned = _outcome(bikes, "plan", float(demand.loc["central", "annual_trips"]), *args)
     observed = None
     if not math.isnan(existing.daily_trips):
@@ -1060,4 +1250,8 @@ def assess_city(
         demand=demand,
         plan=planned,
         observed=observed,
+        density=density,
+        density_basis=density_basis,
+        trips_per_bike_day=rate,
+        rate_basis=rate_basis,
     )

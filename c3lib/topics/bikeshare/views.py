@@ -25,6 +25,7 @@ from c3lib.topics.bikeshare.model import (
     annual_trips,
     heat_parameters,
     itdp_benchmarks,
+    replaced_trip_factors,
     substitution_shares,
     trip_length_km,
     with_car_share,
@@ -257,9 +258,13 @@ def results_table(assessments: dict[str, Assessment]) -> pd.DataFrame:
         p, o = a.plan, a.observed
         col = {
             ("planned system", "coverage area", "km2"): a.sizing.loc["coverage area", "plan"],
+            ("planned system", "population density covered", "persons/km2"): a.density,
             ("planned system", "stations", "stations"): a.sizing.loc["stations", "plan"],
             ("planned system", "bikes", "bikes"): a.sizing.loc["bikes", "plan"],
             ("planned system", "docks", "docks"): a.sizing.loc["docks", "plan"],
+            ("planned system", "trips per bike per day (central)", "trips/bike/day"): (
+                a.trips_per_bike_day
+            ),
             ("planned system", "annual trips (central)", "trips/yr"): p.annual_trips,
             ("planned system", "bike-km", "km/yr"): p.bike_km,
             ("planned system", "car-km avoided", "km/yr"): p.avoided.loc["car", "vehicle_km"],
@@ -320,6 +325,7 @@ def metrics(assessments: dict[str, Assessment]) -> pd.DataFrame:
         add(city, "stations_needed", a.sizing.loc["stations", "plan"], "stations", "planned")
         add(city, "bikes_needed", a.sizing.loc["bikes", "plan"], "bikes", "planned")
         add(city, "docks_needed", a.sizing.loc["docks", "plan"], "docks", "planned")
+        add(city, "trips_per_bike_day", a.trips_per_bike_day, "trips/bike/day", "planned")
         add(city, "existing_stations", a.existing.stations, "stations", "documented")
         add(city, "existing_bikes", a.existing.bikes, "bikes", "documented")
         add(city, "existing_daily_trips", a.existing.daily_trips, "trips/day", "documented")
@@ -430,8 +436,6 @@ def what_if(
         (matplotlib Figure of avoided emissions by replaced mode, pandas.DataFrame of the
         headline numbers).
     """
-    from c3lib.topics.transport.model import passenger_factors, vehicle_factors
-
     v = city["value"].astype(float)
     trip_km = trip_length_km(float(v["trip_minutes"]), float(v["cycling_speed_kmh"]))
     base = substitution_shares(*(float(v[f"substitution_{m}"]) for m in SUBSTITUTED_MODES))
@@ -443,8 +447,7 @@ def what_if(
         city,
         trip_km,
         shares,
-        passenger_factors(grid_ef),
-        vehicle_factors(grid_ef).loc["van_diesel"],
+        replaced_trip_factors(grid_ef),
         heat_parameters(),
     )
     fig = plot_avoided_emissions({"this system": o.avoided})
@@ -518,7 +521,8 @@ def assumption_rows(plan: Plan, assessments: dict[str, Assessment]) -> list[dict
             "input": "central trips per bike per day",
             "value": plan.trips_per_bike_day,
             "unit": "trips/bike/day",
-            "basis": "scenario setting; ITDP benchmark 4–8",
+            "basis": "scenario setting, ITDP benchmark 4–8, for a city whose own system "
+            "documents no daily trips and fleet (otherwise its observed rate)",
             "source": bench.loc["trips_per_bike_day", "source"],
         },
         {
@@ -529,17 +533,21 @@ def assumption_rows(plan: Plan, assessments: dict[str, Assessment]) -> list[dict
             "basis": "unsourced estimate (HEAT 2017 guide)",
             "source": cap["source"],
         },
-        {
-            "city": "all",
-            "input": "population density of the coverage area",
-            "value": float("nan"),
-            "unit": "persons/km2",
-            "basis": "city-wide average density; a first phase in the dense core would "
-            "cover more residents and need more bikes",
-            "source": "derived: population ÷ area (city profile)",
-        },
     ]
     for city, a in assessments.items():
+        if a.density_basis.startswith("city-wide"):
+            rows.append(
+                {
+                    "city": city,
+                    "input": "population density of the coverage area",
+                    "value": a.density,
+                    "unit": "persons/km2",
+                    "basis": "city-wide average density (no district density given); a "
+                    "first phase in the dense core would cover more residents and need "
+                    "more bikes",
+                    "source": "derived: population ÷ area (city profile)",
+                }
+            )
         if a.observed is not None and a.observed.fleet_basis.startswith("estimated"):
             rows.append(
                 {
