@@ -1,0 +1,125 @@
+"""One-at-a-time sensitivity: ranges, candidates, the ranking, the workbook evaluators."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from c3lib.params import city_inputs, load_catalog
+from c3lib.topics import sensitivity as sens
+
+TOY = sens.Headline("toy", "PM2.5", "total", "t/yr")
+
+
+def _rows(*rows):
+    cols = ["city", "section", "field", "value", "unit", "quality", "level"]
+    return pd.DataFrame([dict(zip(cols, r, strict=True)) for r in rows], columns=cols)
+
+
+def test_plausible_range_factor_of_two():
+    # assumed: half-width 1.0, so v / 2 and 2 v
+    assert sens.plausible_range(20.4, 1.0) == pytest.approx((10.2, 40.8))
+
+
+def test_plausible_range_clipped_to_bounds():
+    # a share of 0.6 doubled is 1.2, above the field maximum 1
+    assert sens.plausible_range(0.6, 1.0, 0.0, 1.0) == pytest.approx((0.3, 1.0))
+    assert sens.plausible_range(8.0, 1.0, 5.0, math.nan) == pytest.approx((5.0, 16.0))
+
+
+def test_plausible_range_zero_moves_nothing():
+    assert sens.plausible_range(0.0, 1.0, 0.0, 1.0) == (0.0, 0.0)
+
+
+def test_candidates_keeps_assumed_and_global_quantities():
+    rows = _rows(
+        ("x", "port-operations", "berth_h_per_call", 20.4, "h", "assumed", "global"),
+        ("x", "port-operations", "container_teu_per_yr", 1e6, "TEU/yr", "official", "city"),
+        ("x", "port-operations", "has_seaport", 1.0, "flag", "assumed", "global"),
+        ("x", "port-operations", "container_calls_per_yr", math.nan, "calls/yr", "assumed", "-"),
+        ("x", "port-operations", "tier2_share", 0.6, "fraction", "secondary", "global"),
+    )
+    got = sens.candidates(rows)
+    assert list(got["field"]) == ["berth_h_per_call", "tier2_share"]
+    assert got[["low", "high"]].to_numpy().ravel().tolist() == pytest.approx([10.2, 40.8, 0.3, 1.0])
+
+
+def test_candidates_share_stays_within_its_rule():
+    # TEU shares add up to at most 1 (field_rules.csv): with mainline at 0.5 the feeder
+    # share (0.3) may rise to 0.5, not to 0.6; mainline (0.5) to 0.7, not to 1.0
+    rows = _rows(
+        ("x", "port-operations", "teu_share_feeder", 0.3, "fraction", "assumed", "global"),
+        ("x", "port-operations", "teu_share_mainline", 0.5, "fraction", "assumed", "global"),
+    )
+    got = sens.candidates(rows).set_index("field")
+    assert got.loc["teu_share_feeder", ["low", "high"]].tolist() == pytest.approx([0.15, 0.5])
+    assert got.loc["teu_share_mainline", ["low", "high"]].tolist() == pytest.approx([0.25, 0.7])
+
+
+def test_one_at_a_time_toy_model_exact_swings():
+    # headline = a × b + c with a = 2 on [1, 4], b = 3 on [1.5, 4], c = 10 on [5, 20];
+    # base 16. a: 1×3+10 = 13 → 4×3+10 = 22, swing 9; b: 2×1.5+10 = 13 → 2×4+10 = 18,
+    # swing 5; c: 2×3+5 = 11 → 2×3+20 = 26, swing 15. Ranked c, a, b.
+    start = {"a": 2.0, "b": 3.0, "c": 10.0}
+    moves = _rows(
+        ("x", "toy", "a", 2.0, "-", "assumed", "global"),
+        ("x", "toy", "b", 3.0, "-", "assumed", "global"),
+        ("x", "toy", "c", 10.0, "-", "assumed", "global"),
+    ).assign(low=[1.0, 1.5, 5.0], high=[4.0, 4.0, 20.0])
+
+    def evaluate(replace):
+        v = {**start, **{f: x for (_, f), x in replace.items()}}
+        return v["a"] * v["b"] + v["c"]
+
+    got = sens.one_at_a_time(evaluate, moves, TOY)
+    assert list(got["field"]) == ["c", "a", "b"]
+    assert got["swing"].tolist() == pytest.approx([15.0, 9.0, 5.0])
+    assert got["share"].tolist() == pytest.approx([15 / 16, 9 / 16, 5 / 16])
+    assert got.loc[0, ["at_low", "at_high", "base"]].tolist() == pytest.approx([11, 26, 16])
+    assert list(got.columns) == sens.RESULT_COLUMNS
+
+
+def test_one_at_a_time_no_input_moves():
+    got = sens.one_at_a_time(lambda replace: 5.0, _rows().assign(low=[], high=[]), TOY)
+    assert got.empty and list(got.columns) == sens.RESULT_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def learning_sections():
+    """The first pair's learning city: its resolved inputs by section, for each workbook."""
+    catalog = load_catalog()
+    pair = next(iter(catalog.pairs.values()))
+    city = catalog.cities[pair.learning]
+    country = catalog.country_of(city)
+
+    def sections(action: str) -> dict[str, pd.DataFrame]:
+        reads = ["profile", action, *catalog.actions[action].reads]
+        return {s: city_inputs(city, s, country) for s in dict.fromkeys(reads)}
+
+    return sections
+
+
+def test_cooking_evaluator_is_linear_in_restaurants(learning_sections):
+    # uncontrolled restaurant emissions are counts × devices × food × factor: doubling
+    # every restaurant count (and the total the type counts may be scaled to) doubles them
+    sections = learning_sections("commercial-cooking")
+    evaluate = sens.cooking_evaluator(sections)
+    v = sections["commercial-cooking"]["value"].astype(float)
+    counts = [f for f in v.index if f.endswith("_restaurants") or f == "restaurants_total"]
+    doubled = {("commercial-cooking", f): 2 * v[f] for f in counts if math.isfinite(v[f])}
+    assert evaluate(doubled) == pytest.approx(2 * evaluate({}))
+
+
+def test_urban_evaluator_proportional_input_has_share_one_and_a_half(learning_sections):
+    # base-year CO2 = population × pkm per person × mode shares × factors: proportional to
+    # pkm per person, so its range [v/2, 2v] swings the headline by 2 − 1/2 = 1.5 of it
+    sections = learning_sections("low-emission-development")
+    v = float(sections["low-emission-development"].loc["pkm_per_capita_yr", "value"])
+    row = ("x", "low-emission-development", "pkm_per_capita_yr", v, "pkm/yr", "assumed", "global")
+    moves = _rows(row).assign(low=[v / 2], high=[2 * v])
+    got = sens.one_at_a_time(
+        sens.urban_evaluator(sections), moves, sens.HEADLINES["low-emission-development"]
+    )
+    assert got.loc[0, "share"] == pytest.approx(1.5)
