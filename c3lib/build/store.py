@@ -32,7 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from c3lib.build.plan import RunSpec
@@ -111,19 +111,36 @@ def request_path(out_dir: str | Path, pair: str, city: str) -> Path:
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it into place."""
+    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename it into place.
+
+    If anything fails (a full disk: ``ENOSPC``, ``EDQUOT``, ``EFBIG``) the temporary file is
+    removed, ``path`` is as it was, and the :class:`OSError` is raised.
+    """
+    tmp = _stage(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _stage(path: Path, data: str | bytes) -> Path:
+    """Write ``data`` to a new temporary file beside ``path``, fsynced; return its path.
+
+    On any failure the temporary file is removed and the error raised.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-    mode = "wb" if isinstance(data, bytes) else "w"
+    raw = data if isinstance(data, bytes) else data.encode("utf-8")
     try:
-        with open(tmp, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as fh:
-            fh.write(data)
+        with open(tmp, "wb") as fh:
+            fh.write(raw)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)  # ours: nobody else removes a live process's temporary
         raise
+    return tmp
 
 
 def read_status(out_dir: str | Path, pair: str, action: str) -> dict:
@@ -165,18 +182,40 @@ def _is_current(spec: RunSpec, paths: dict[str, Path]) -> bool:
     return rec.get("provenance", {}).get("cache_key") == spec.cache_key
 
 
+# the order a target's files are moved into place: the record last, as the mark of a
+# complete target (a failure's error record last among its two)
+_COMMIT_ORDER = ("ipynb", "html", "failed", "error", "json")
+
+
 def commit(spec: RunSpec, artifacts: Artifacts) -> RunResult:
-    """Write a run's artifacts into the output folder, each file atomically.
+    """Write a run's artifacts into the output folder: all of them, or none.
 
     On success the executed notebook, the HTML and (last, as the mark of a complete
     target) the JSON replace the old ones, and any earlier failure record is removed. On
     failure only the failed notebook and the error record are written: the last good
     ``.html`` and ``.json`` stay as they were.
+
+    Every file is first written in full under a temporary name and fsynced; only then are
+    they renamed into place. A write that fails (a full disk, a folder gone read-only)
+    removes the temporaries, leaves every file of the target as it was and turns the
+    result into a ``failed`` one saying what could not be written; an error record is
+    then written if it still fits, so the index shows the failure beside the last good
+    build.
     """
     paths = target_paths(spec.out_dir, spec.pair, spec.action)
-    for key in ("ipynb", "html", "json", "failed", "error"):
-        if key in artifacts.files:
-            atomic_write(paths[key], artifacts.files[key])
+    keys = [k for k in _COMMIT_ORDER if k in artifacts.files]
+    staged: list[tuple[Path, Path]] = []
+    path = None
+    try:
+        for key in keys:
+            path = paths[key]
+            staged.append((_stage(path, artifacts.files[key]), path))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except OSError as exc:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)  # those already moved are gone: nothing to unlink
+        return _unwritten(spec, artifacts, path, exc)
     if artifacts.result.status == "ok":
         for key in ("failed", "error"):
             paths[key].unlink(missing_ok=True)
@@ -184,6 +223,31 @@ def commit(spec: RunSpec, artifacts: Artifacts) -> RunResult:
         # the caller reports failures (the CLI prints each once): only a debug trace here
         log.debug("%s/%s failed: %s", spec.pair, spec.action, artifacts.result.error)
     return artifacts.result
+
+
+def _unwritten(spec: RunSpec, artifacts: Artifacts, path: Path, exc: OSError) -> RunResult:
+    """The result of a run whose files could not be written (``path`` the first that failed)."""
+    why = exc.strerror or str(exc)
+    error = f"could not write {path}: {why}; the last good outputs are kept"
+    if artifacts.result.status != "ok":
+        error = f"{artifacts.result.error} (and {error})"
+    result = replace(artifacts.result, status="failed", error=error, failed_notebook="")
+    record = {
+        "pair": spec.pair,
+        "action": spec.action,
+        "status": "failed",
+        "error": error,
+        "failed_cell": None,
+        "executed_notebook": None,
+    }
+    try:
+        atomic_write(
+            target_paths(spec.out_dir, spec.pair, spec.action)["error"],
+            json.dumps(record, indent=1, ensure_ascii=False),
+        )
+    except OSError:
+        log.debug("%s/%s: no room for the error record either", spec.pair, spec.action)
+    return result
 
 
 # --- one build per output folder, and what a dead build left behind ---------------------
