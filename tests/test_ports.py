@@ -644,3 +644,50 @@ def test_san_diego_port_baseline_includes_speed_reduction():
         return red.query("pollutant == 'NOx'")["reduction_t_per_yr"].iloc[0]
 
     assert vsr_cut(done) < vsr_cut(built)
+
+
+# --- river and channel ports -----------------------------------------------------------
+
+
+def test_call_activity_river_leg_low_load_takes_maneuvering_aux_load():
+    # Feeder (MS 21.3 kn, 14,700 kW) through a 25 nm river at 8 kn, in and out:
+    # hours = 2 × 25 / 8 = 6.25 h; LF = (8/21.3)^3 × 1.1 = 0.0582806 (≤ 20 %), so the
+    # auxiliary and boiler loads are those of maneuvering, 1,320 and 290 kW
+    # (ShipPowerModel calcOperatingMode.r: > 1 kn and LF ≤ 20 % is maneuvering).
+    port = make_port(fairway_nm=25.0, fairway_speed_kn=8.0)
+    act = ports.call_activity(port, "container-feeder")
+    river = act[act["mode"] == "river or channel"].set_index("engine")
+    assert river.loc["main", "hours"] == pytest.approx(6.25)
+    assert river.loc["main", "load_factor"] == pytest.approx(0.0582806, rel=1e-6)
+    assert river.loc["main", "kwh"] == pytest.approx(856.72447 * 6.25, rel=1e-6)
+    assert river.loc["aux", "load_kw"] == pytest.approx(1320)
+    assert river.loc["boiler", "load_kw"] == pytest.approx(290)
+
+
+def test_call_activity_river_leg_above_twenty_percent_is_transit_load():
+    # Panamax bulk (MS 15.4 kn) at 10 kn: LF = (10/15.4)^3 × 1.1 = 0.301183 > 20 %,
+    # transit auxiliary load 420 kW; a sea port (fairway 0) has no river rows.
+    port = make_port(calls=(("bulk-panamax", 1.0),), fairway_nm=89.0, fairway_speed_kn=10.0)
+    river = ports.call_activity(port, "bulk-panamax").query("mode == 'river or channel'")
+    main = river[river["engine"] == "main"].iloc[0]
+    assert main["load_factor"] == pytest.approx(0.301183, rel=1e-5)
+    assert main["hours"] == pytest.approx(17.8)
+    assert river.loc[river["engine"] == "aux", "load_kw"].iloc[0] == pytest.approx(420)
+    assert "river or channel" not in set(ports.call_activity(make_port(), "bulk-panamax")["mode"])
+
+
+def test_call_activity_river_leg_never_faster_than_transit():
+    # a fairway speed above the transit speed (0.74 × 21.3 = 15.762 kn) is capped
+    port = make_port(fairway_nm=10.0, fairway_speed_kn=20.0)
+    act = ports.call_activity(port, "container-feeder")
+    river = act[(act["mode"] == "river or channel") & (act["engine"] == "main")].iloc[0]
+    assert river["speed_kn"] == pytest.approx(15.762)
+    assert river["hours"] == pytest.approx(20.0 / 15.762)
+
+
+def test_port_from_inputs_reads_the_fairway():
+    df = inputs_frame(container_teu_per_yr=1e5, fairway_nm=24.8, fairway_speed_kn=7.0)
+    port = ports.port_from_inputs(df, "learning", "Test", 20.0)
+    assert (port.fairway_nm, port.fairway_speed_kn) == (24.8, 7.0)
+    sea = ports.port_from_inputs(inputs_frame(container_teu_per_yr=1e5), "learning", "T", 20.0)
+    assert sea.fairway_nm == 0

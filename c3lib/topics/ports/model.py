@@ -1,7 +1,8 @@
 """Port operations: an activity-based inventory of a port's emissions and what measures buy.
 
 Ocean-going vessels (OGV) are inventoried call by call, by operating mode (transit in the
-port domain, reduced-speed zone, maneuvering, hotelling at berth, anchorage) and engine
+port domain, reduced-speed zone, the river or channel up to a river port, maneuvering,
+hotelling at berth, anchorage) and engine
 (main, auxiliary, boiler), with the US EPA Ports Emissions Inventory Guidance method:
 ``E = P × LF × hours × EF × LLAF``. Cargo-handling equipment (CHE) and harbour craft are
 simpler lines, ``population × power × load factor × hours × EF``. Four measures (vessel
@@ -71,7 +72,14 @@ __all__ = [
 ]
 
 POLLUTANTS = ("NOx", "PM10", "PM2.5", "SO2", "CO", "CO2")
-MODES = ("transit", "reduced-speed zone", "maneuvering", "hotelling", "anchorage")
+MODES = (
+    "transit",
+    "reduced-speed zone",
+    "river or channel",
+    "maneuvering",
+    "hotelling",
+    "anchorage",
+)
 ENGINES = ("main", "aux", "boiler", "shore-power")
 MEASURES = {
     "vessel-speed-reduction": "Vessel speed reduction",
@@ -241,7 +249,8 @@ class Port:
     teu_per_yr : float
         Container throughput (drives cargo-handling equipment). [TEU/yr]
     domain_nm : float
-        One-way length of the marine inventory domain, breakwater to boundary. [nm]
+        One-way length of the open-water inventory domain, from its boundary to the
+        breakwater (sea port) or to the river or channel entrance (river port). [nm]
     rsz_nm : float
         One-way length of the reduced-speed zone inside the domain. [nm]
     maneuvering_h : float
@@ -270,6 +279,11 @@ class Port:
         Share of berth hours on shore power. [-]
     che_electric_share : float
         Share of diesel cargo-handling equipment replaced by battery-electric units. [-]
+    fairway_nm : float
+        One-way length of the river or dredged channel between the open-water domain
+        and the harbour, 0 for a sea port. [nm]
+    fairway_speed_kn : float
+        Speed through the river or channel (ships slower at sea keep their speed). [kn]
     """
 
     city: str
@@ -292,6 +306,8 @@ class Port:
     rsz_compliance: float = 1.0
     shore_power_share: float = 0.0
     che_electric_share: float = 0.0
+    fairway_nm: float = 0.0
+    fairway_speed_kn: float = 10.0
 
     @property
     def has_port(self) -> bool:
@@ -450,6 +466,8 @@ def port_from_inputs(
         grid_ef=grid_ef,
         has_seaport=has_seaport,
         calls_basis=basis,
+        fairway_nm=v.get("fairway_nm", 0.0),
+        fairway_speed_kn=v.get("fairway_speed_kn", 10.0),
     )
 
 
@@ -896,6 +914,7 @@ def _ship(factors: ShipFactors, ship_class: str) -> dict:
 _AUX_COLUMN = {
     "transit": "transit",
     "reduced-speed zone": "transit",
+    "river or channel": "transit",  # "maneuvering" at LF <= 20 %, see _call_rows
     "maneuvering": "maneuvering",
     "hotelling": "hotelling",
     "anchorage": "anchorage",
@@ -926,11 +945,15 @@ def call_activity(port: Port, ship_class: str, factors: ShipFactors | None = Non
     Notes
     -----
     Transit: ``2 (D − Z)`` nm at the transit speed ``ratio × MS``; reduced-speed zone:
-    ``2 Z`` nm, at the limit for the complying share of calls; maneuvering, hotelling and
-    anchorage for the given hours. The main engine load follows
-    :func:`propeller_load_factor` (coastal margin); auxiliary and boiler loads are the
-    EPA defaults by mode (kW). At berth the main engine is off and the shore-powered
-    share of the auxiliary load is drawn from the grid (engine ``shore-power``).
+    ``2 Z`` nm, at the limit for the complying share of calls; river or channel (a river
+    port's fairway, 0 for a sea port): ``2 F`` nm at the fairway speed (at most the
+    transit speed), with the auxiliary and boiler loads of maneuvering where the main
+    engine runs at 20 % load or less and of transit above (the mode rule of ShipPowerModel
+    ``calcOperatingMode.r``); maneuvering, hotelling and anchorage for the given hours.
+    The main engine load follows :func:`propeller_load_factor` (coastal margin);
+    auxiliary and boiler loads are the EPA defaults by mode (kW). At berth the main
+    engine is off and the shore-powered share of the auxiliary load is drawn from the
+    grid (engine ``shore-power``).
     """
     factors = factors or load_factors()
     rows = _call_rows(port, ship_class, factors)
@@ -963,16 +986,22 @@ def _call_rows(port: Port, ship_class: str, factors: ShipFactors) -> list[tuple]
             segments.append(
                 ("reduced-speed zone", 1 - port.rsz_compliance, v_transit, 2 * zone / v_transit)
             )
+    if port.fairway_nm > 0:
+        v_fairway = min(port.fairway_speed_kn, v_transit)
+        segments.append(("river or channel", 1.0, v_fairway, 2 * port.fairway_nm / v_fairway))
     segments.append(("maneuvering", 1.0, port.maneuvering_speed_kn, port.maneuvering_h))
     segments.append(("hotelling", 1.0, 0.0, berth_hours(port, ship_class, factors)))
     segments.append(("anchorage", 1.0, 0.0, port.anchorage_h))
     rows = []
     for mode, share, speed, hours in segments:
+        column = _AUX_COLUMN[mode]
         if speed > 0:
             lf = _load_factor(speed, ms, margin, min_load)
             rows.append(("main", mode, share, speed, hours, lf, lf * ship["installed_kw"]))
-        aux = ship[f"aux_kw_{_AUX_COLUMN[mode]}"]
-        boiler = ship[f"boiler_kw_{_AUX_COLUMN[mode]}"]
+            if mode == "river or channel" and lf <= factors.constant("low_load_threshold"):
+                column = "maneuvering"
+        aux = ship[f"aux_kw_{column}"]
+        boiler = ship[f"boiler_kw_{column}"]
         if mode == "hotelling" and port.shore_power_share > 0:
             rows.append(
                 ("aux", mode, share, speed, hours, np.nan, aux * (1 - port.shore_power_share))

@@ -55,6 +55,7 @@ __all__ = [
 _MODE_COLORS = {
     "transit": "#4c72b0",
     "reduced-speed zone": "#64b5cd",
+    "river or channel": "#2a9d8f",
     "maneuvering": "#8172b2",
     "hotelling": "#c44e52",
     "anchorage": "#ccb974",
