@@ -113,6 +113,33 @@ def test_city_inputs_own_value_beats_country(testland):
     assert bool(df.loc["cars", "own"])
 
 
+def test_city_inputs_own_zero_beats_country_total(testland):
+    # A city with no power plant enters 0 (as Taipei does); a falsy own value must still
+    # win over the national total scaled by population (here 1e9 GJ × its share).
+    write_country(
+        testland,
+        **{"emissions-inventory": {"power_gas_gj": national(1e9, "GJ/yr", "population")}},
+    )
+
+    def no_plant(d):
+        d.setdefault("activity", {}).setdefault("emissions-inventory", {})["power_gas_gj"] = {
+            "value": 0,
+            "unit": "GJ/yr",
+            "year": 2023,
+            "source": SOURCE,
+            "quality": "derived",
+            "level": "city",
+        }
+
+    edit_yaml(testland / "cities/pasig.yaml", no_plant)
+    cat = load_catalog(testland)
+    city = cat.cities["pasig"]
+    df = city_inputs(city, "emissions-inventory", cat.country_of(city))
+    assert df.loc["power_gas_gj", "value"] == 0.0
+    assert df.loc["power_gas_gj", "level"] == "city"
+    assert df.loc["power_gas_gj", "quality"] == "derived"
+
+
 def test_city_inputs_without_country_falls_to_global(testland):
     cat = load_catalog(testland)
     city = cat.cities["pasig"]
