@@ -4,6 +4,7 @@
     python bench/bench.py --quick              # 2 pairs; scale runs over 10 and 30 pairs
     python bench/bench.py --pairs 3 --actions port-operations bike-sharing --scale 20
     python bench/bench.py --models             # only the per-model micro-benchmark (seconds)
+    python bench/bench.py --explorers          # only Run All and the explorer callbacks
 
 (a) naive baseline: per target, the ``papermill`` CLI then ``jupyter nbconvert --to html``
 (b) ``c3 build --jobs 1``            (c) ``c3 build`` on all cores
@@ -14,6 +15,10 @@
 (m) per model: the time one evaluation of a topic's headline metrics takes for one real
     city (the model calls its workbook makes for a city, inputs already loaded), median of
     N after a warm-up, in this process
+(x) per workbook, as a mentor uses it in JupyterLab: Run All of the source notebook at its
+    default parameters in a kernel already started (the time from the first cell to the
+    last), then, in that kernel, each explorer control moved across its range; the callback
+    time (model + redraw + the new HTML) is measured inside the kernel, no browser
 
 (e) is broken down by kind of cell, classified from the cell's source: imports (the
 parameters and import cells), publish (``publish(``), figures (cells that draw: ``plot_``,
@@ -61,6 +66,8 @@ TARGETS = {  # issue 15
     "d_share_of_c": 0.02,  # (d) under this share of (c)
     "model_ms": 20.0,  # per headline-metrics evaluation, at most
     "figure_s": 0.25,  # per figure, at most
+    "explorer_ms": 200.0,  # issue 17: median explorer callback per workbook, at most
+    "run_all_s": 4.0,  # issue 17: Run All per workbook, at most
 }
 KINDS = ("imports", "model", "figures", "tables", "publish")
 
@@ -325,6 +332,105 @@ def model_benchmarks(repeat: int = 21) -> dict[str, dict]:
     return out
 
 
+#: run in the workbook's kernel after Run All: every explorer's controls moved across their
+#: range, the callback timed in the kernel; prints one JSON line
+_EXPLORER_PROBE = """
+import gc as _gc, json as _json, statistics as _st, time as _time
+from c3lib.kit.explore import Explorer as _Explorer
+_times = []
+for _x in [o for o in _gc.get_objects() if isinstance(o, _Explorer)]:
+    for _c in _x._controls.values():
+        _start = _c.value
+        _opts = getattr(_c, "options", None)
+        if _opts:
+            _vals = [o[1] if isinstance(o, tuple) else o for o in _opts]
+        else:
+            _lo, _hi = _c.min, _c.max
+            _vals = [_lo + (_hi - _lo) * f for f in (0.0, 0.25, 0.5, 0.75, 1.0)]
+            _vals = [round(v / _c.step) * _c.step for v in _vals]
+        for _v in [v for v in _vals if v != _c.value] + [_start]:
+            _t = _time.perf_counter()
+            _c.value = _v
+            _times.append(_time.perf_counter() - _t)
+print(_json.dumps({"n": len(_times), "median_s": _st.median(_times) if _times else None}))
+"""
+
+
+def explorer_benchmarks() -> dict[str, dict]:
+    """Per workbook, over every pair: Run All in a started kernel, then the explorer callbacks.
+
+    Returns, per action, the slowest Run All (and its pair) and the median callback time
+    over every control move of every pair.
+    """
+    import statistics
+
+    import nbformat
+    from jupyter_client.manager import start_new_kernel
+    from nbclient import NotebookClient
+
+    out = {}
+    listed = yaml.safe_load((PARAMS / "actions.yaml").read_text(encoding="utf-8"))["actions"]
+    pairs = sorted(p.stem for p in (PARAMS / "pairs").glob("*.yaml"))
+    for a in listed:
+        path = NOTEBOOKS / a["notebook"]
+        if not path.is_file():
+            continue
+        run_all, medians, moves = {}, [], 0
+        for pair in pairs:
+            nb = nbformat.read(path, as_version=4)
+            nb.cells = [c for c in nb.cells if "solution" not in c.metadata.get("tags", [])]
+            for cell in nb.cells:
+                if "parameters" in cell.metadata.get("tags", []):
+                    cell.source += f"\npair = {pair!r}"  # as papermill would inject it
+            km, kc = start_new_kernel(kernel_name="python3", cwd=str(NOTEBOOKS), transport="ipc")
+            try:
+                client = NotebookClient(nb, km=km, timeout=600)
+                with client.setup_kernel():
+                    started = time.perf_counter()
+                    for index, cell in enumerate(list(nb.cells)):
+                        client.execute_cell(cell, index)
+                    run_all[pair] = time.perf_counter() - started
+                    probe = nbformat.v4.new_code_cell(_EXPLORER_PROBE)
+                    nb.cells.append(probe)
+                    client.execute_cell(probe, len(nb.cells) - 1)
+                text = "".join(
+                    o.get("text", "") for o in probe.outputs if o.get("name") == "stdout"
+                )
+                found = json.loads(text.strip().splitlines()[-1])
+            finally:
+                kc.stop_channels()
+                km.shutdown_kernel(now=True)
+            if found["median_s"] is not None:
+                medians.append(found["median_s"])
+                moves += found["n"]
+        slowest = max(run_all, key=run_all.get)
+        out[a["id"]] = dict(
+            run_all_s=run_all[slowest],
+            run_all_pair=slowest,
+            run_all_median_s=statistics.median(run_all.values()),
+            callbacks=moves,
+            median_s=statistics.median(medians) if medians else None,
+        )
+    return out
+
+
+def print_explorers(found: dict[str, dict]) -> bool:
+    t = TARGETS
+    ok = True
+    for action, m in found.items():
+        ms = 1000 * m["median_s"] if m["median_s"] is not None else float("nan")
+        good = m["run_all_s"] <= t["run_all_s"] and ms <= t["explorer_ms"]
+        ok &= good
+        print(
+            f"(x) {action:<26} Run All {m['run_all_s']:5.2f} s at most ({m['run_all_pair']}; "
+            f"median {m['run_all_median_s']:.2f} s), explorer callback median {ms:4.0f} ms "
+            f"over {m['callbacks']} moves  {'met' if good else 'NOT met'} "
+            f"(≤ {t['run_all_s']:g} s, ≤ {t['explorer_ms']:g} ms)",
+            flush=True,
+        )
+    return ok
+
+
 def print_models(models: dict[str, dict]) -> bool:
     limit = TARGETS["model_ms"]
     ok = True
@@ -393,7 +499,17 @@ def main() -> None:
     ap.add_argument(
         "--repeat", type=int, default=21, metavar="N", help="evaluations per model (default 21)"
     )
+    ap.add_argument(
+        "--explorers",
+        action="store_true",
+        help="only Run All and the explorer callbacks (x), then stop",
+    )
     args = ap.parse_args()
+    if args.explorers:
+        print(f"C3 Workbooks Run All and explorer benchmark; load average {load()}", flush=True)
+        ok = print_explorers(explorer_benchmarks())
+        print(f"load average at the end {load()}; targets: {'met' if ok else 'NOT met'}")
+        return
     if args.models:
         print(f"C3 Workbooks model micro-benchmark; load average {load()}", flush=True)
         models = model_benchmarks(args.repeat)
@@ -530,6 +646,9 @@ def main() -> None:
     models = model_benchmarks(args.repeat)
     models_ok = print_models(models)
     figures["models"] = models
+    explorers = explorer_benchmarks()
+    explorers_ok = print_explorers(explorers)
+    figures["explorers"] = explorers
     figures["load_after"] = load()
     print(f"load average at the end {load()}")
     t = TARGETS
@@ -542,6 +661,10 @@ def main() -> None:
         (f"(d) < {100 * t['d_share_of_c']:g} % of (c)", d.seconds < t["d_share_of_c"] * c.seconds),
         (f"≤ {t['figure_s']:g} s per figure", per_figure <= t["figure_s"]),
         (f"≤ {t['model_ms']:g} ms per model evaluation", models_ok),
+        (
+            f"Run All ≤ {t['run_all_s']:g} s and explorer callback ≤ {t['explorer_ms']:g} ms",
+            explorers_ok,
+        ),
     ]
     if "a_naive_s" in figures:
         ratio = figures["a_naive_s"] / figures["c_all_cores_s"]
