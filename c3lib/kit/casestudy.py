@@ -50,6 +50,7 @@ __all__ = [
     "measure_records",
     "profile_sources",
     "figure_html",
+    "figure_png",
     "format_number",
     "table_html",
     "show_context",
@@ -545,12 +546,34 @@ def show_figure(fig, caption: str, alt: str, dpi: int = 96) -> None:
     dpi : int, optional
         Resolution of the embedded PNG. [dots/inch]
     """
+    _display_html(figure_html(figure_png(fig, dpi), caption, alt), f"Figure: {caption}")
+
+
+def figure_png(fig, dpi: int = 96) -> bytes:
+    """A matplotlib figure as PNG bytes; the figure is closed.
+
+    A figure already laid out (``tight_layout``, or a constrained or tight layout
+    engine) is drawn once, as it is; only one without a layout is cropped to its
+    content, which costs a second drawing of the figure.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The chart.
+    dpi : int, optional
+        Resolution. [dots/inch]
+    """
     import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    if fig.get_layout_engine() is None:
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    else:  # savefig would draw a laid-out figure twice (once for the layout)
+        fig.set_dpi(dpi)
+        FigureCanvasAgg(fig).print_png(buf)
     plt.close(fig)
-    _display_html(figure_html(buf.getvalue(), caption, alt), f"Figure: {caption}")
+    return buf.getvalue()
 
 
 def show_table(df: pd.DataFrame, caption: str = "") -> None:

@@ -8,7 +8,6 @@ control values, so a case study never shows an empty widget placeholder.
 from __future__ import annotations
 
 import html
-import io
 import logging
 from collections.abc import Callable
 
@@ -16,7 +15,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from c3lib.kit import labels
-from c3lib.kit.casestudy import figure_html, table_html
+from c3lib.kit.casestudy import figure_html, figure_png, table_html
 
 __all__ = ["Explorer", "choice", "explorer", "render", "setting_text", "slider"]
 
@@ -144,12 +143,8 @@ def render(update: Update, values: dict, caption: str = "", settings: str = "") 
     settings : str, optional
         The settings as the reader sees them (default: ``name = value`` pairs).
     """
-    import matplotlib.pyplot as plt
-
     fig, table = update(**values)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
-    plt.close(fig)
+    png = figure_png(fig, dpi=80)
     if not settings:
         settings = ", ".join(
             f"{k} = {v:g}" if isinstance(v, int | float) else f"{k} = {v}"
@@ -157,7 +152,7 @@ def render(update: Update, values: dict, caption: str = "", settings: str = "") 
         )
     cap = caption or "Explorer"
     alt = f"{cap} at {settings}"
-    figure = figure_html(buf.getvalue(), f"{cap} ({settings})", alt).replace("<img ", _FIT_IMG, 1)
+    figure = figure_html(png, f"{cap} ({settings})", alt).replace("<img ", _FIT_IMG, 1)
     return figure + _SCROLL.format(table_html(labels.relabel(table)))
 
 
