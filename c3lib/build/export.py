@@ -271,8 +271,10 @@ def html_exporter(code: str = "fold"):
     if code not in CODE_MODES:
         raise ValueError(f"code must be one of {CODE_MODES}, not {code!r}")
     from jinja2 import pass_context
-    from nbconvert import HTMLExporter
+    from nbconvert import HTMLExporter, TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
     from nbconvert.filters.markdown_mistune import MarkdownWithMath
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
     from traitlets.config import Config
 
     renderer_class = _renderer_class()
@@ -291,6 +293,26 @@ def html_exporter(code: str = "fold"):
                 **self.lexer_options,
             )
             return MarkdownWithMath(renderer=renderer).render(source)
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            # HTMLExporter's own, without its BeautifulSoup pass over the whole page (alt
+            # text, tabindex): finish_page does both in its one pass
+            lexer = nb.metadata.get("language_info", {})
+            lexer = lexer.get("pygments_lexer", lexer.get("name"))
+            self.register_filter(
+                "highlight_code",
+                self.filters.get(
+                    "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+                ),
+            )
+            resources = self._init_resources(resources)
+            self.register_filter(
+                "filter_data_type",
+                WidgetsDataTypeFilter(
+                    notebook_metadata=self._nb_metadata, parent=self, resources=resources
+                ),
+            )
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
         def default_filters(self):
             # With sanitize_html on, the lab template passes every HTML output, Markdown
@@ -611,6 +633,9 @@ def finish_page(page: str) -> str:
     for img in soup.find_all("img"):
         if not img.get("alt", "").strip():
             img["alt"] = "Image (the workbook gives no text description of it)"
+    # cell inputs and outputs reachable by keyboard, as nbconvert's lab export makes them
+    for elem in soup.select("div.jp-Cell-inputWrapper, div.jp-OutputArea-output"):
+        elem["tabindex"] = "0"
     return str(soup)
 
 
