@@ -81,6 +81,15 @@ def test_one_at_a_time_toy_model_exact_swings():
     assert list(got.columns) == sens.RESULT_COLUMNS
 
 
+def test_one_at_a_time_both_ends_one_way():
+    # headline = (a − 2)² with a = 2 on [1, 4]: 0 now, 1 at the low end, 4 at the high
+    # end; the span 0…4 is the swing (4), not |4 − 1| = 3
+    moves = _rows(("x", "toy", "a", 2.0, "-", "assumed", "global")).assign(low=[1.0], high=[4.0])
+    got = sens.one_at_a_time(lambda r: (r.get(("toy", "a"), 2.0) - 2.0) ** 2, moves, TOY)
+    assert got.loc[0, ["at_low", "at_high", "swing"]].tolist() == pytest.approx([1, 4, 4])
+    assert math.isnan(got.loc[0, "share"])  # base 0
+
+
 def test_one_at_a_time_no_input_moves():
     got = sens.one_at_a_time(lambda replace: 5.0, _rows().assign(low=[], high=[]), TOY)
     assert got.empty and list(got.columns) == sens.RESULT_COLUMNS
@@ -123,3 +132,34 @@ def test_urban_evaluator_proportional_input_has_share_one_and_a_half(learning_se
         sens.urban_evaluator(sections), moves, sens.HEADLINES["low-emission-development"]
     )
     assert got.loc[0, "share"] == pytest.approx(1.5)
+
+
+def test_inventory_evaluator_parts_add_up_to_the_whole(learning_sections):
+    # the evaluator adds the city's own lines and the port and cooking lines separately;
+    # with one input of each part replaced it must give the inventory's whole total
+    from c3lib.topics.inventory import model as inv
+
+    sections = learning_sections("emissions-inventory")
+    own = sections["emissions-inventory"]["value"].astype(float).to_dict()
+    field = next(f for f, v in own.items() if v > 0)
+    cook = sections["commercial-cooking"]["value"].astype(float)
+    counts = next(f for f in cook.index if f.endswith("_restaurants") and cook[f] > 0)
+    replace = {("emissions-inventory", field): 2 * own[field], ("commercial-cooking", counts): 0.0}
+    evaluate = sens.inventory_evaluator(sections, "x", "X")
+
+    def long(section, values):
+        df = sections[section].assign(value=values).reset_index()
+        return df.assign(role="learning", city="x")
+
+    cook_new = cook.copy()
+    cook_new[counts] = 0.0
+    extras = inv.module_lines(
+        long("port-operations", sections["port-operations"]["value"]),
+        long("commercial-cooking", cook_new),
+        "learning",
+        "X",
+        float(sections["profile"]["value"].get("grid_ef", math.nan)),
+    )
+    lines, _ = inv.split_indicative(inv.city_lines({**own, field: 2 * own[field]}, extras))
+    want = float(lines.loc[lines["pollutant"] == "PM2.5", "emissions"].sum())
+    assert evaluate(replace) == pytest.approx(want)

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from c3lib.kit.casestudy import RECORD_MIME, format_number
+from c3lib.kit.report import rests_on_line, takeaway
 
 if TYPE_CHECKING:  # nbformat is slow to import and only annotates here
     import nbformat
@@ -509,6 +510,8 @@ def summary_context(record: dict | None, provenance: dict | None = None) -> dict
         "n_assumptions": len(assumptions),
         "n_pair_assumptions": sum(a.get("city") == "pair" for a in assumptions),
         "n_sources": len(record.get("sources", [])),
+        "takeaway": list(takeaway(record).items()),
+        "rests_on": sorted(rests_on_line(record).items(), key=lambda kv: kv[0] != "learning"),
         **footer,
     }
 

@@ -38,6 +38,7 @@ __all__ = [
     "STATUS_LABELS",
     "progress_grid",
     "partner_measures",
+    "top_gap",
     "collect_states",
     "index_html",
     "compare_html",
@@ -256,6 +257,36 @@ def _partner_html(catalog: Catalog, pair) -> str:
     )
 
 
+def top_gap(catalog: Catalog, pair, states: dict[tuple[str, str], dict]) -> dict | None:
+    """The pair's top data gap: the learning city's input that moves a headline most.
+
+    Over the records' ``sensitivity`` rows of the pair's learning city, the largest
+    ``share`` (swing over the headline, so that workbooks compare); with the action's title.
+    """
+    best = None
+    for a in catalog.actions.values():
+        record = (states.get((pair.id, a.id)) or {}).get("record") or {}
+        for row in record.get("sensitivity") or []:
+            if row.get("city") != pair.learning or not row.get("share"):
+                continue
+            if best is None or row["share"] > best["share"]:
+                best = {**row, "action": a.title}
+    return best
+
+
+def _gap_html(catalog: Catalog, pair, states: dict[tuple[str, str], dict]) -> str:
+    g = top_gap(catalog, pair, states)
+    if g is None:
+        return ""
+    city = catalog.cities[pair.learning].name if pair.learning in catalog.cities else pair.learning
+    pol = f" {g['pollutant']}" if g.get("pollutant") else ""
+    return (
+        f'<p class="c3-top-gap">Top data gap: <strong>{_esc(g.get("label") or g["field"])}'
+        f"</strong> of {_esc(city)} ({_esc(g['action'])}): between its low and high plausible "
+        f"value the headline{_esc(pol)} moves by {100 * g['share']:.0f} %.</p>"
+    )
+
+
 def _request_html(catalog: Catalog, pair, out_dir: str | Path) -> str:
     """A link to the learning city's data request, when the build wrote one."""
     path = request_path(out_dir, pair.id, pair.learning)
@@ -325,6 +356,7 @@ def index_html(
             f'<h3 id="pair-{_esc(pair.id)}-title">{_esc(pair.name)}</h3>'
             f"<p>{_roles_text(catalog, pair)}</p>"
             f"{_partner_html(catalog, pair)}{_request_html(catalog, pair, out_dir)}"
+            f"{_gap_html(catalog, pair, states)}"
             f'<div class="c3-scroll" tabindex="0" role="region" '
             f'aria-label="Case studies of {_esc(pair.name)}">'
             f'<table class="c3-table c3-runs"><thead><tr><th scope="col">Case study</th>'

@@ -432,6 +432,7 @@ def record(
     assumptions: pd.DataFrame,
     sources: list[str],
     comparisons: list[dict] | None = None,
+    sensitivity: list[dict] | None = None,
 ) -> dict:
     """The run's record: what the pipeline writes to ``<pair>/<action>.json`` (minus provenance).
 
@@ -439,6 +440,8 @@ def record(
     sources, every input used (``inputs``), both cities' measures (``measures``) and the
     published figures set beside the results (``comparisons``, from
     :func:`c3lib.kit.world.comparisons`) are added here, so every case study carries them.
+    ``sensitivity`` (:func:`c3lib.kit.report.sensitivity_records`: how far each assumed
+    input moves the headline, largest first) is kept as given, ``[]`` when not run.
     """
     assumed = assumptions.astype(object).where(assumptions.notna(), None)
     rows = _pair_assumptions(case) + assumed.to_dict("records")
@@ -462,6 +465,7 @@ def record(
         "inputs": input_records(case),
         "measures": measure_records(case),
         "comparisons": list(comparisons or []),
+        "sensitivity": list(sensitivity or []),
         "sources": list(dict.fromkeys(cited)),
     }
 
@@ -608,6 +612,7 @@ def publish(
     assumptions: pd.DataFrame,
     sources: list[str],
     comparisons: list[dict] | None = None,
+    sensitivity: list[dict] | None = None,
 ) -> None:
     """Hand the run's record to the pipeline (and show a short summary).
 
@@ -617,7 +622,7 @@ def publish(
     """
     from IPython.display import display
 
-    rec = record(case, metrics, assumptions, sources, comparisons)
+    rec = record(case, metrics, assumptions, sources, comparisons, sensitivity)
     summary = (
         f"Recorded {len(rec['metrics'])} metrics, {len(rec['assumptions'])} assumptions "
         f"and {len(rec['sources'])} sources for {case.pair.id} / {case.action.id}."

@@ -2,8 +2,8 @@
 
 Each assumed input of a city (quality ``assumed`` or level ``global``) is moved, alone, to
 both ends of its plausible range while every other input keeps its value; the headline is
-computed again at each end and the inputs are ranked by the *swing*, how far the headline
-moves between the two ends. The ranking says which data to collect first.
+computed again at each end and the inputs are ranked by the *swing*, the width of the span
+the headline covers (its value now and at both ends). The ranking says which data to collect first.
 
 The plausible range of a value :math:`v` with the 95 % half-width :math:`h` of its quality
 flag (``uncertainty_ratings.csv``: ``assumed`` is a factor of 2) is
@@ -247,7 +247,9 @@ def one_at_a_time(evaluate: Evaluate, moves: pd.DataFrame, headline: Headline) -
     -------
     pandas.DataFrame
         :data:`RESULT_COLUMNS`, largest swing first (ties in input order): ``at_low``,
-        ``at_high`` the headline at each end, ``swing`` = ``|at_high - at_low|`` [unit of
+        ``at_high`` the headline at each end, ``swing`` the width of the span of
+        ``base``, ``at_low`` and ``at_high`` (``|at_high - at_low|`` when the headline
+        moves one way with the input; wider when both ends move it the same way) [unit of
         the headline] and ``share`` = swing / ``|base|`` (NaN when the base is 0) [-].
     """
     base = float(evaluate({}))
@@ -256,7 +258,7 @@ def one_at_a_time(evaluate: Evaluate, moves: pd.DataFrame, headline: Headline) -
         key = (r.section, r.field)
         at_low = float(evaluate({key: r.low}))
         at_high = float(evaluate({key: r.high}))
-        swing = abs(at_high - at_low)
+        swing = max(base, at_low, at_high) - min(base, at_low, at_high)
         rows.append(
             {
                 "city": r.city,
@@ -330,8 +332,9 @@ def inventory_evaluator(
     """PM2.5 total of the city's inventory [t/yr] (the lines in the total, as recorded).
 
     ``sections`` holds ``profile``, ``emissions-inventory``, ``port-operations`` and
-    ``commercial-cooking``. The port and cooking lines are recomputed only when a
-    replacement touches their inputs or the grid factor.
+    ``commercial-cooking``. The city's calculated lines are recomputed only when a
+    replacement touches its inventory inputs, the port and cooking lines only when one
+    touches theirs or the profile.
     """
     from c3lib.topics.inventory import model as inv
 
@@ -349,16 +352,25 @@ def inventory_evaluator(
             rsz_nm,
         )
 
-    fixed = extras({})
+    def in_total(lines: pd.DataFrame) -> float:
+        return _pollutant_sum(inv.split_indicative(lines)[0], "emissions", pollutant)
+
+    # city_lines gives the calculated lines then the extra ones, and split_indicative
+    # keeps lines by sector: the total is the sum of the two parts, each recomputed only
+    # when a replacement touches its inputs
+    own = in_total(inv.city_lines(s.mapping("emissions-inventory", {})))
+    borrowed = in_total(extras({}))
 
     def evaluate(replace: Replacements) -> float:
-        borrowed = s.touched(replace) & {"port-operations", "commercial-cooking", "profile"}
-        lines, _ = inv.split_indicative(
-            inv.city_lines(
-                s.mapping("emissions-inventory", replace), extras(replace) if borrowed else fixed
-            )
+        touched = s.touched(replace)
+        mine = (
+            in_total(inv.city_lines(s.mapping("emissions-inventory", replace)))
+            if "emissions-inventory" in touched
+            else own
         )
-        return _pollutant_sum(lines, "emissions", pollutant)
+        if touched & {"port-operations", "commercial-cooking", "profile"}:
+            return mine + in_total(extras(replace))
+        return mine + borrowed
 
     return evaluate
 
