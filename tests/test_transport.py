@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from c3lib.exceptions import ReferenceDataError
@@ -129,3 +131,35 @@ def test_bus_vehicle_stages(stage, vehicle):
 def test_bus_vehicle_out_of_range_raises():
     with pytest.raises(ValueError, match="0–6"):
         transport.bus_vehicle(7)
+
+
+def test_road_vehicle_km_hand_worked():
+    # 691,100 cars × 9,700 km = 6.70367e9 car-km; no bus distance → NaN (not estimated)
+    vkm = transport.road_vehicle_km({"cars": 691_100, "car_km_per_yr": 9_700, "buses": 10})
+    assert vkm["car"] == pytest.approx(6.70367e9)
+    assert math.isnan(vkm["bus"]) and math.isnan(vkm["motorcycle"])
+
+
+def test_one_road_baseline_for_every_city(params_dir):
+    # the low-emission baseline drives the inventory's car-km (taxis included),
+    # motorcycle-km and bus-km for every city of the catalog, whatever its params
+    from c3lib.params import city_inputs, load_catalog
+    from c3lib.topics.inventory import model as inventory
+    from c3lib.topics.urban import model as urban
+
+    catalog = load_catalog(params_dir)
+    assert catalog.cities
+    for city in catalog.cities.values():
+        country = catalog.country_of(city)
+        road = city_inputs(city, "emissions-inventory", country)
+        low = city_inputs(city, "low-emission-development", country)
+        p = city_inputs(city, "profile", country)["value"]
+        base = urban.asif(urban.city_transport(low, p["population"], p["grid_ef"], road))
+        vkt = inventory.vehicle_activity(road["value"])["vkt"]
+        assert base.loc[["car", "taxi"], "vehicle_km"].sum() == pytest.approx(
+            vkt["car-gasoline"], rel=1e-9
+        ), city.id
+        assert base.loc["motorcycle", "vehicle_km"] == pytest.approx(
+            vkt["motorcycle-gasoline"], rel=1e-9
+        ), city.id
+        assert base.loc["bus", "vehicle_km"] == pytest.approx(vkt["bus-diesel"], rel=1e-9)

@@ -26,15 +26,24 @@ def total(df: pd.DataFrame, year: int, pollutant: str) -> float:
     return float(df.loc[df["year"] == year, pollutant].sum())
 
 
-def test_lez_effects_table_states_what_it_applies_to():
+def test_lez_effects_table_says_what_each_row_measures():
     df = urban.lez_effects()
-    assert df["applies_to"].str.contains("concentration").all()
+    assert set(df["measure"]) == {"emissions", "concentration"}
+    conc = df[df["measure"] == "concentration"]
+    assert conc["applies_to"].str.contains("concentration").all()
+    assert df[df["measure"] == "emissions"]["applies_to"].str.contains("emissions").all()
     assert reference_table("urban_lez_effects")["source"].str.len().gt(0).all()
 
 
-def test_lez_emission_effect_pm_only():
-    # Munich traffic site, annual PM10: −13.0 %; NO2 not consistently reduced → 0; CO2 0
-    assert urban.lez_emission_effect() == {"PM2.5": pytest.approx(0.13), "NOx": 0.0, "CO2": 0.0}
+def test_lez_emission_effect_london_ulez():
+    # GLA (2019) central London ULEZ six-month report: road-transport NOx −31 %, CO2 −4 %
+    # against the no-ULEZ counterfactual; GLA (2024) London-wide ULEZ six-month report:
+    # PM2.5 of cars and vans in outer London −20 %. No concentration row is used.
+    assert urban.lez_emission_effect() == {
+        "PM2.5": pytest.approx(0.20),
+        "NOx": pytest.approx(0.31),
+        "CO2": pytest.approx(0.04),
+    }
 
 
 def test_lez_indicative_change_hand_worked():
@@ -164,12 +173,13 @@ def test_emissions_bus_euro6_upgrade():
     assert total(df, 2035, "NOx") / total(df, 2025, "NOx") == pytest.approx(0.55 / 6.77)
 
 
-def test_emissions_lez_cuts_pm_only():
-    # half the vehicle-km in the zone: PM2.5 × (1 − 0.5 × 0.13) = × 0.935; NOx, CO2 unchanged
+def test_emissions_lez_hand_worked():
+    # half the vehicle-km in the zone: PM2.5 × (1 − 0.5 × 0.20) = 0.90,
+    # NOx × (1 − 0.5 × 0.31) = 0.845, CO2 × (1 − 0.5 × 0.04) = 0.98
     df = urban.emissions(city(), urban.Levers(lez_vkm_share=0.5), [2025, 2035], 2025, 2035)
-    assert total(df, 2035, "PM2.5") / total(df, 2025, "PM2.5") == pytest.approx(0.935)
-    assert total(df, 2035, "NOx") == pytest.approx(total(df, 2025, "NOx"))
-    assert total(df, 2035, "CO2") == pytest.approx(total(df, 2025, "CO2"))
+    assert total(df, 2035, "PM2.5") / total(df, 2025, "PM2.5") == pytest.approx(0.90)
+    assert total(df, 2035, "NOx") / total(df, 2025, "NOx") == pytest.approx(0.845)
+    assert total(df, 2035, "CO2") / total(df, 2025, "CO2") == pytest.approx(0.98)
 
 
 def test_levers_out_of_range_raises():
@@ -321,7 +331,11 @@ def test_results_table_and_metrics():
     assert wedge_sum == pytest.approx(chk.loc["CO2", "BAU"] - chk.loc["CO2", "Combined"])
     m = urban_views.metrics({"x": base}, {"x": chk}, {"x": w}, 2030)
     assert m["metric"].str.fullmatch(r"[a-z][a-z0-9_]*").all()
-    assert set(m["pollutant"]) == {"PM2.5", "NOx", "CO2"}
+    assert set(m["pollutant"].dropna()) == {"PM2.5", "NOx", "CO2"}
+    shares = m[m["metric"] == "mode_share"].set_index("scope")["value"]
+    assert shares[["private-vehicles", "taxi", "public-transport", "bicycle", "walk"]].sum() == (
+        pytest.approx(1.0)
+    )
     assert set(m.loc[m["metric"] == "lever_reduction", "scope"]) == set(urban.LEVER_GROUPS)
 
 
@@ -339,8 +353,132 @@ def test_what_if_returns_chart_and_table():
     plt.close(fig)
 
 
-def test_assumption_rows_name_the_lez_transfer():
+def test_assumption_rows_name_the_lez_emission_effects():
     rows = urban_views.assumption_rows(urban.Levers(lez_vkm_share=0.1), 2025, 2035)
-    lez = next(r for r in rows if r["input"] == "LEZ effect on in-zone PM2.5 exhaust")
-    assert lez["value"] == pytest.approx(0.13)
-    assert "concentration" in lez["basis"] and "proxy" in lez["basis"]
+    nox = next(r for r in rows if r["input"] == "LEZ effect on in-zone NOx emissions")
+    assert nox["value"] == pytest.approx(0.31)
+    assert "Greater London Authority" in nox["source"]
+    assert not any("PM10" in r["input"] for r in rows)
+    assert any(r["input"] == "fleet turnover" for r in rows)
+
+
+# --- fleet turnover ---------------------------------------------------------------------
+
+
+def test_stage_in_force_steps_with_the_schedule():
+    # Viet Nam: Euro 4 from 2017, Euro 5 from 2022, no Euro 6; before 2017 taken as Euro 3
+    years = (2017, 2022, None)
+    assert [urban.stage_in_force(y, years) for y in (2016, 2017, 2021, 2022, 2040)] == [
+        3,
+        4,
+        4,
+        5,
+        5,
+    ]
+
+
+def test_car_nox_limits_from_eu_law():
+    # Directive 98/69/EC: Euro 3 0.15, Euro 4 0.08 g/km; Regulation 715/2007: 0.060 g/km
+    assert urban.car_nox_limits() == {3: 0.15, 4: 0.08, 5: 0.06, 6: 0.06}
+
+
+def test_fleet_factors_car_hand_worked():
+    # renewal 4 years, Euro 4 from 2024, Euro 5 from 2026, base year 2025.
+    # 2025 fleet: cohorts 2022–2025 at Euro 3, 3, 4, 4 → mean limit (0.15+0.15+0.08+0.08)/4
+    # = 0.115 g/km; 2027: cohorts 2024–2027 at 4, 4, 5, 5 → 0.07 → ×0.07/0.115 = 0.608696;
+    # 2030: all Euro 5 → 0.06/0.115 = 0.521739. PM2.5 and CO2 unchanged.
+    t = urban.FleetTurnover(car_stage_years=(2024, 2026, None), renewal_yr=4)
+    car, _ = urban.fleet_factors(t, 4, 2025, [2025, 2027, 2030])
+    assert car[:, 1] == pytest.approx([1.0, 0.608696, 0.521739], rel=1e-5)
+    assert car[:, [0, 2]] == pytest.approx(1.0)
+
+
+def test_fleet_factors_bus_hand_worked():
+    # base fleet Euro IV (NOx 6.77 g/km), renewal 10 years, Euro VI (0.55 g/km) from 2026:
+    # 2027: 2 of 10 cohorts new → 0.8 × 6.77 + 0.2 × 0.55 = 5.526 g/km; 2040: all Euro VI
+    t = urban.FleetTurnover(bus_stage_years=(2010, 2015, 2026), renewal_yr=10)
+    _, bus = urban.fleet_factors(t, 4, 2025, [2025, 2027, 2040])
+    assert bus[:, 1] == pytest.approx([6.77, 5.526, 0.55], rel=1e-4)
+
+
+def test_fleet_factors_no_schedule_never_dirtier():
+    # no stage known: new buses at the base-year average, car factors unchanged
+    car, bus = urban.fleet_factors(urban.FleetTurnover(), 5, 2025, [2025, 2035])
+    assert car == pytest.approx(1.0)
+    assert bus[1] == pytest.approx(bus[0])
+
+
+def test_emissions_bau_fleet_turnover_car_nox():
+    # car-only city, no growth, renewal 4 years as above: BAU NOx 2027 = 0.608696 × 2025;
+    # CO2 unchanged (fuel economy not modelled)
+    t = urban.FleetTurnover(car_stage_years=(2024, 2026, None), renewal_yr=4)
+    c = urban.CityTransport(1_000_000, 5_000, city().shares, 0.0, 0.5, 4, t)
+    traj = urban.trajectories(c, {"BAU": urban.Levers()}, 2025, 2030).set_index(
+        ["year", "pollutant"]
+    )["emissions"]
+    assert traj[(2027, "NOx")] / traj[(2025, "NOx")] == pytest.approx(0.608696, rel=1e-5)
+    assert traj[(2030, "CO2")] == pytest.approx(traj[(2025, "CO2")])
+
+
+# --- one baseline with the inventory ------------------------------------------------------
+
+
+def test_anchor_to_road_hand_worked():
+    # car-km 1e9 (taxis included), motorcycle-km 5e8, bus-km 1e7; shares car .40, taxi .05,
+    # motorcycle .20, bus .18, rail .12, bicycle .02, walk .03; occupancy car 1.4, taxi
+    # 1.4 × 0.7 = 0.98, motorcycle 1.3, bus 35.
+    # taxi part of car-km τ = (.05/.98) / (.40/1.4 + .05/.98) = 0.0510204 / 0.3367347
+    # = 0.151515; car pkm = 1e9 × 0.848485 × 1.4 = 1.187879e9; taxi 1e9 × 0.151515 × 0.98
+    # = 1.484848e8; motorcycle 6.5e8; bus 3.5e8; road 2.336364e9 over a road share of
+    # 0.83 → rail 2.336364e9 × .12/.83 = 3.377875e8; total 2.336364e9 / 0.83 = 2.814896e9
+    s = urban.mode_shares(SHARES, fixed=list(SHARES))
+    total_pkm, shares = urban.anchor_to_road({"car": 1e9, "motorcycle": 5e8, "bus": 1e7}, s)
+    assert total_pkm == pytest.approx(2.814896e9, rel=1e-6)
+    assert shares["car"] * total_pkm == pytest.approx(1.187879e9, rel=1e-6)
+    assert shares["rail"] * total_pkm == pytest.approx(3.377875e8, rel=1e-6)
+    c = urban.CityTransport(1, total_pkm, shares, 0.0, 0.5)
+    b = urban.asif(c)
+    assert b.loc[["car", "taxi"], "vehicle_km"].sum() == pytest.approx(1e9)
+    assert b.loc["motorcycle", "vehicle_km"] == pytest.approx(5e8)
+    assert b.loc["bus", "vehicle_km"] == pytest.approx(1e7)
+
+
+def test_anchor_to_road_missing_activity_raises():
+    s = urban.mode_shares(SHARES, fixed=list(SHARES))
+    with pytest.raises(ValueError, match="finite"):
+        urban.anchor_to_road({"car": float("nan"), "motorcycle": 1.0, "bus": 1.0}, s)
+
+
+def test_city_transport_road_activity_sets_pkm():
+    # 100,000 cars × 10,000 km = 1e9 car-km etc. as in the hand-worked anchor above;
+    # passenger-km per resident = 2.814896e9 / 1,000,000 = 2,814.896
+    road = {"cars": 1e5, "car_km_per_yr": 1e4, "motorcycles": 1e5, "motorcycle_km_per_yr": 5e3}
+    road |= {"buses": 200, "bus_km_per_yr": 5e4}
+    own = {f"share_{k}": v for k, v in SHARES.items()}
+    c = urban.city_transport(_inputs(**own, bus_share_of_public_transport=0.6), 1e6, 0.5, road)
+    assert c.pkm_per_capita == pytest.approx(2814.896, rel=1e-6)
+    assert c.turnover == urban.FleetTurnover(renewal_yr=15.0)
+
+
+def test_metrics_activity_hand_worked():
+    # the car-only city: 5e9 pkm, car-km 5e9 / 1.4 = 3.5714e9, 5,000 pkm per resident
+    c = city()
+    lev = urban.Levers()
+    traj = urban.trajectories(c, urban.scenario_set(lev), 2025, 2030)
+    chk = urban.target_check(traj, 2030, 0.3)
+    w = urban.wedges(c, lev, 2025, 2030)
+    m = urban_views.metrics({"x": urban.asif(c)}, {"x": chk}, {"x": w}, 2030, {"x": 1e6})
+    m = m.set_index(["metric", "scope"])["value"]
+    assert m[("vehicle_km", "car")] == pytest.approx(3.5714286e9)
+    assert m[("mode_share", "private-vehicles")] == pytest.approx(1.0)
+    assert m[("pkm_per_capita", "passenger-transport")] == pytest.approx(5000)
+
+
+def test_turnover_table_car_nox_hand_worked():
+    # the car schedule of test_fleet_factors_car_hand_worked, 2025 → 2030: car NOx
+    # 0.500484 g/km × 0.521739 = 0.261122 g/km
+    t = urban.FleetTurnover(car_stage_years=(2024, 2026, None), renewal_yr=4)
+    c = urban.CityTransport(1, 1, city().shares, 0.0, 0.5, 4, t)
+    tab = urban_views.turnover_table({"x": c}, 2025, 2030)
+    assert tab.loc[("x", "petrol car"), "NOx target year"] == pytest.approx(0.261122, rel=1e-5)
+    assert tab.loc[("x", "petrol car"), "renewal"] == 4

@@ -29,6 +29,7 @@ import pandas as pd
 
 from c3lib.exceptions import ReferenceDataError
 from c3lib.reference import reference_table
+from c3lib.topics.transport.model import ROAD_FLEET, road_vehicle_km
 
 __all__ = [
     "SECTORS",
@@ -207,9 +208,11 @@ def vehicle_activity(values: Mapping[str, float]) -> pd.DataFrame:
     VKT = vehicles × km per vehicle; fuel = VKT × fuel per km. A class with a missing
     input is NaN (not estimated).
     """
+    # one function for the inventory and the low-emission workbook: one road baseline
+    road = {ROAD_FLEET[c]: vkm for c, vkm in road_vehicle_km(values).items()}
     rows = {}
     for cls, (fleet, km, fuel) in VEHICLE_CLASSES.items():
-        vkt = values.get(fleet, np.nan) * values.get(km, np.nan)
+        vkt = road[(fleet, km)]
         rows[cls] = {"vkt": vkt, "fuel_kg": vkt * values.get(fuel, np.nan)}
     return pd.DataFrame.from_dict(rows, orient="index")
 

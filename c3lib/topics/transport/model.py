@@ -9,11 +9,16 @@ factor of the city they run in; all factors are exhaust (tailpipe) only.
 Vehicles (``VEHICLES``) are the things that drive; passenger modes (``MODES``) are how
 people travel. A mode is served by a vehicle (a taxi is a petrol car with a taxi's
 occupancy), listed in ``DEFAULT_VEHICLES``.
+
+A city's road activity (:func:`road_vehicle_km`: fleet × distance per vehicle, from the
+emissions-inventory inputs named in ``ROAD_FLEET``) is computed here once for the
+emissions inventory and the low-emission workbook, so both start from one baseline.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import lru_cache
 
 import pandas as pd
@@ -32,6 +37,8 @@ __all__ = [
     "occupancy",
     "passenger_factors",
     "bus_vehicle",
+    "ROAD_FLEET",
+    "road_vehicle_km",
 ]
 
 POLLUTANTS = ("PM2.5", "NOx", "CO2")
@@ -72,6 +79,36 @@ BUS_BY_EURO_STAGE = {
     6: "bus_euro6",
 }
 _TABLE = "transport_modes"
+#: road vehicle class → (fleet field [vehicles], distance field [km/yr]) of the
+#: emissions-inventory inputs; cars include taxis (all registered passenger cars)
+ROAD_FLEET = {
+    "car": ("cars", "car_km_per_yr"),
+    "motorcycle": ("motorcycles", "motorcycle_km_per_yr"),
+    "light_truck": ("light_trucks", "light_truck_km_per_yr"),
+    "bus": ("buses", "bus_km_per_yr"),
+}
+
+
+def road_vehicle_km(values: Mapping[str, float]) -> dict[str, float]:
+    """Vehicle-km a year of each road vehicle class: fleet × distance per vehicle.
+
+    Parameters
+    ----------
+    values : mapping
+        Emissions-inventory inputs by field (:data:`ROAD_FLEET`): fleets [vehicles] and
+        distances [km/yr].
+
+    Returns
+    -------
+    dict
+        Class (``car``, ``motorcycle``, ``light_truck``, ``bus``) → vehicle-km [km/yr];
+        NaN where the fleet or the distance is missing (not estimated).
+    """
+    nan = float("nan")
+    return {
+        cls: float(values.get(fleet, nan)) * float(values.get(km, nan))
+        for cls, (fleet, km) in ROAD_FLEET.items()
+    }
 
 
 def mode_table() -> pd.DataFrame:

@@ -1,20 +1,27 @@
 """Low-emission urban development: an ASIF model of passenger transport and its scenarios.
 
-* **Baseline** (:func:`asif`): activity (passenger-km per capita × population) ×
-  structure (mode shares) × intensity (exhaust factor per vehicle-km ÷ occupancy, from
-  :mod:`c3lib.topics.transport`) with fuel CO2 per MJ, or the grid factor for electric modes
-  → PM2.5, NOx and CO2 by mode.
-* **Scenarios** (:func:`trajectories`): business as usual grows passenger-km; the levers
-  Avoid (less travel), Shift (from car, taxi and motorcycle to bus, BRT, rail, cycling
-  and walking), Improve (electric cars, motorcycles and buses; Euro VI diesel buses) and
-  a low-emission zone ramp in linearly from the base year to the target year.
+* **Baseline** (:func:`asif`): activity × structure (mode shares) × intensity (exhaust
+  factor per vehicle-km ÷ occupancy, from :mod:`c3lib.topics.transport`) with fuel CO2 per
+  MJ, or the grid factor for electric modes → PM2.5, NOx and CO2 by mode. The road
+  activity is the emissions inventory's (:func:`c3lib.topics.transport.model.road_vehicle_km`,
+  fleet × km per vehicle): car (with taxi), motorcycle and bus vehicle-km are those of the
+  inventory, and the mode shares set rail, cycling and walking beside them
+  (:func:`anchor_to_road`), so one city has one road baseline in both workbooks.
+* **Scenarios** (:func:`trajectories`): business as usual grows passenger-km and renews
+  the car and diesel-bus fleets (:class:`FleetTurnover`: the country's vehicle-standard
+  schedule and a fleet renewal time); the levers Avoid (less travel), Shift (from car,
+  taxi and motorcycle to bus, BRT, rail, cycling and walking), Improve (electric cars,
+  motorcycles and buses; Euro VI diesel buses) and a low-emission zone ramp in linearly
+  from the base year to the target year.
 * **Wedges** (:func:`wedges`): the reduction in each year attributed to each lever by
   Shapley values, so the attribution does not depend on the order the levers are added
   in and the wedges add up exactly to BAU − all-levers.
 
-The low-emission-zone lever uses the measured (ex-post) Munich effect, a change in PM10
-*concentration* at a traffic monitoring site, as a proxy for the change in PM2.5
-*exhaust emissions* of the vehicle-km driven inside the zone (``urban_lez_effects.csv``).
+The low-emission-zone lever applies evaluated *emission* effects (London's ULEZ: NOx and
+CO2 of road transport in the central zone, PM2.5 of cars and vans in outer London,
+against modelled no-scheme emissions) to the vehicle-km driven inside the zone
+(``urban_lez_effects.csv``, ``measure = emissions``); measured *concentration* changes
+(Munich) are context only.
 
 Figures, reader tables, the explorer update and the run record's rows are in
 :mod:`c3lib.topics.urban.views`.
@@ -32,7 +39,15 @@ import numpy as np
 import pandas as pd
 
 from c3lib.reference import reference_table
-from c3lib.topics.transport.model import MODES, POLLUTANTS, bus_vehicle, occupancy, vehicle_factors
+from c3lib.topics.transport.model import (
+    MODES,
+    POLLUTANTS,
+    ROAD_FLEET,
+    bus_vehicle,
+    occupancy,
+    road_vehicle_km,
+    vehicle_factors,
+)
 
 __all__ = [
     "PRIVATE_MODES",
@@ -41,11 +56,19 @@ __all__ = [
     "LEVER_GROUPS",
     "DEFAULT_SHIFT_TO",
     "CityTransport",
+    "FleetTurnover",
     "Levers",
+    "STAGES",
+    "ROAD_INPUTS",
+    "vehicle_standards",
     "lez_effects",
     "lez_emission_effect",
     "lez_indicative_change",
     "mode_shares",
+    "anchor_to_road",
+    "stage_in_force",
+    "car_nox_limits",
+    "fleet_factors",
     "ramp",
     "asif",
     "emissions",
@@ -74,13 +97,14 @@ _SHARE_KEYS = ("car", "taxi", "motorcycle", "public_transport", "bicycle", "walk
 
 
 def lez_effects() -> pd.DataFrame:
-    """Measured low-emission-zone effects on concentrations (with what each applies to).
+    """Evaluated low-emission-zone effects, each with what it measures and applies to.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``lez``, ``pollutant``, ``site``, ``period``, ``change`` [-],
-        ``unit``, ``applies_to``, ``source``, ``quality``, ``note``.
+        Columns ``lez``, ``measure`` (``emissions`` or ``concentration``), ``pollutant``,
+        ``site``, ``period``, ``change`` [-], ``unit``, ``applies_to``, ``source``,
+        ``quality``, ``note``.
     """
     return reference_table("urban_lez_effects")
 
@@ -91,22 +115,22 @@ def lez_emission_effect() -> dict[str, float]:
     Returns
     -------
     dict
-        ``PM2.5``: 0.13 (Munich annual PM10 at the traffic site, used as a proxy);
-        ``NOx``: 0 (NO2 not consistently reduced in Berlin and Munich); ``CO2``: 0 (an
-        LEZ restricts old vehicles, it does not cut fuel use). [-]
+        Pollutant → reduction of the emissions of the vehicle-km driven inside the zone,
+        from the ``emissions`` rows of :func:`lez_effects` (London ULEZ evaluations:
+        ``NOx`` 0.31, ``CO2`` 0.04, ``PM2.5`` 0.20); 0 for a pollutant with no evaluated
+        emission effect. [-]
     """
     df = lez_effects()
-    pm = df[(df["pollutant"] == "PM10") & (df["site"] == "traffic") & (df["period"] == "annual")]
-    no2 = df[(df["pollutant"] == "NO2") & (df["site"] == "traffic")]
-    return {
-        "PM2.5": -float(pm["change"].iloc[0]),
-        "NOx": -float(no2["change"].iloc[0]),
-        "CO2": 0.0,
-    }
+    df = df[df["measure"] == "emissions"]
+    out = {}
+    for p in POLLUTANTS:
+        hit = df[df["pollutant"] == p]
+        out[p] = -float(hit["change"].iloc[0]) if len(hit) else 0.0
+    return out
 
 
 def lez_indicative_change(pm25_annual_mean: float) -> pd.DataFrame:
-    """What the Munich measurements would mean if transferred to a city's PM2.5 (indicative).
+    """What the Munich concentration changes would mean for a city's PM2.5 (indicative).
 
     Parameters
     ----------
@@ -116,15 +140,174 @@ def lez_indicative_change(pm25_annual_mean: float) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The PM10 rows of :func:`lez_effects` with ``indicative_change`` [µg/m³]: the
-        measured relative change times the city's PM2.5. Two transfers are assumed
-        (PM10 → PM2.5 and Munich → the city); a traffic-site change applies near busy
-        roads inside the zone, an urban-background change to the wider city.
+        The PM10 concentration rows of :func:`lez_effects` with ``indicative_change``
+        [µg/m³]: the measured relative change times the city's PM2.5. Two transfers are
+        assumed (PM10 → PM2.5 and Munich → the city); a traffic-site change applies near
+        busy roads inside the zone, an urban-background change to the wider city.
     """
     df = lez_effects()
-    df = df[df["pollutant"] == "PM10"].copy()
+    df = df[(df["pollutant"] == "PM10") & (df["measure"] == "concentration")].copy()
     df["indicative_change"] = df["change"] * pm25_annual_mean
     return df[["lez", "site", "period", "change", "applies_to", "indicative_change", "source"]]
+
+
+# --- fleet turnover ---------------------------------------------------------------------
+
+#: Euro stages a country's schedule names (cohorts sold before the first one: Euro 3)
+STAGES = (4, 5, 6)
+#: the emissions-inventory inputs the baseline's road activity is built on (fleets and
+#: km per vehicle of cars, motorcycles and buses)
+ROAD_INPUTS = tuple(f for c in ("car", "motorcycle", "bus") for f in ROAD_FLEET[c])
+
+
+def vehicle_standards() -> pd.DataFrame:
+    """The type-approval limits the car turnover scales by (``urban_vehicle_standards``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``vehicle``, ``stage``, ``pollutant``, ``limit`` [g/km], ``unit``,
+        ``source``, ``quality``, ``note``.
+    """
+    return reference_table("urban_vehicle_standards")
+
+
+@dataclass(frozen=True)
+class FleetTurnover:
+    """A country's vehicle-standard schedule and how fast its fleets are renewed.
+
+    Attributes
+    ----------
+    car_stage_years : tuple
+        Year from which new petrol cars meet Euro 4, 5 and 6 (None: not adopted). [year]
+    bus_stage_years : tuple
+        Year from which new diesel bus engines meet Euro IV, V and VI (None: not
+        adopted). [year]
+    renewal_yr : float
+        Years for the in-use fleet to be replaced entirely (every vehicle retired at this
+        age, equal sales each year; rounded to whole years). [yr]
+    """
+
+    car_stage_years: tuple = (None, None, None)
+    bus_stage_years: tuple = (None, None, None)
+    renewal_yr: float = 15.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.renewal_yr) and self.renewal_yr >= 1):
+            raise ValueError(f"fleet renewal must be at least 1 year, got {self.renewal_yr!r}")
+
+
+def stage_in_force(year: int, stage_years: tuple) -> int:
+    """The Euro stage new vehicles sold in ``year`` meet under a schedule.
+
+    Parameters
+    ----------
+    year : int
+        Model year. [year]
+    stage_years : tuple
+        Years from which Euro 4, 5 and 6 apply (None: not adopted). [year]
+
+    Returns
+    -------
+    int
+        The highest stage in force (3 before the first stated stage). [-]
+    """
+    stage = 3
+    for s, y in zip(STAGES, stage_years, strict=True):
+        if y is not None and year >= y:
+            stage = max(stage, s)
+    return stage
+
+
+@lru_cache(maxsize=1)
+def car_nox_limits() -> dict[int, float]:
+    """Type-approval NOx limit of new petrol cars by Euro stage (``urban_vehicle_standards``).
+
+    Returns
+    -------
+    dict
+        Stage (3–6) → limit. [g/km]
+    """
+    t = vehicle_standards()
+    t = t[(t["vehicle"] == "car") & (t["pollutant"] == "NOx")]
+    return {int(st): float(v) for st, v in zip(t["stage"], t["limit"], strict=True)}
+
+
+def fleet_factors(
+    turnover: FleetTurnover | None,
+    bus_base_stage: float,
+    base_year: int,
+    years: Iterable[int],
+    grid_ef: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""How the car and diesel-bus factors move as the fleets are renewed.
+
+    Parameters
+    ----------
+    turnover : FleetTurnover or None
+        The schedule and renewal time (None: fleets frozen at the base year).
+    bus_base_stage : float
+        Average Euro stage of the diesel buses in the base year. [-]
+    base_year : int
+        Base year. [year]
+    years : iterable of int
+        Calendar years asked about. [year]
+    grid_ef : float, optional
+        Grid factor (only to read the factor table). [kg CO2/kWh]
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``car``: year × pollutant multiplier of the base-year petrol-car factor [-];
+        ``bus``: year × pollutant factor of the diesel city bus [g/km], both in
+        :data:`c3lib.topics.transport.POLLUTANTS` order.
+
+    Notes
+    -----
+    With :math:`L` the renewal time, every vehicle is retired at age :math:`L` and each
+    year's sales are equal, so the fleet of year :math:`t` is the cohorts
+    :math:`t-L+1 \ldots t`, each at the stage in force in its model year
+    (:func:`stage_in_force`). Car NOx scales with the cohorts' mean type-approval limit
+    (:func:`car_nox_limits`): :math:`m_t = \bar\ell_t / \bar\ell_{t_0}`; car PM2.5 and
+    CO2 stay (no petrol PM limit before Euro 5, fuel economy not modelled). Buses start
+    from the city's base-year stage :math:`s_0`: :math:`EF_t = (1 - f) EF(s_0) + \frac1L
+    \sum_y EF(s_y)` over the cohorts sold after the base year, with
+    :math:`f = \min((t - t_0)/L, 1)`, the EMEP/EEA per-stage factors and each new
+    cohort at least at :math:`s_0`.
+    """
+    years = tuple(int(y) for y in years)
+    car, bus = _fleet_factors(turnover, float(bus_base_stage), int(base_year), years, grid_ef)
+    return car.copy(), bus.copy()
+
+
+@lru_cache(maxsize=256)
+def _fleet_factors(turnover, bus_base_stage, base_year, years, grid_ef):
+    vkm = _reference_factors(grid_ef)[0]
+    n = len(years)
+    bus0 = vkm[bus_vehicle(bus_base_stage)]
+    if turnover is None:
+        return np.ones((n, len(POLLUTANTS))), np.tile(bus0, (n, 1))
+    life = max(1, int(round(turnover.renewal_yr)))
+    limits = car_nox_limits()
+    nox = POLLUTANTS.index("NOx")
+
+    def car_level(t: int) -> float:
+        cohorts = range(t - life + 1, t + 1)
+        return sum(limits[stage_in_force(y, turnover.car_stage_years)] for y in cohorts) / life
+
+    base = car_level(base_year)
+    car = np.ones((n, len(POLLUTANTS)))
+    bus = np.empty((n, len(POLLUTANTS)))
+    for i, t in enumerate(years):
+        car[i, nox] = car_level(t) / base if base > 0 else 1.0
+        new = range(max(base_year, t - life) + 1, t + 1)
+        retired = min(max(t - base_year, 0), life) / life
+        bus[i] = bus0 * (1.0 - retired)
+        for y in new:
+            # a new bus is at least as clean as the base-year average (no schedule known)
+            stage = max(stage_in_force(y, turnover.bus_stage_years), round(bus_base_stage))
+            bus[i] += vkm[bus_vehicle(stage)] / life
+    return car, bus
 
 
 # --- city and levers --------------------------------------------------------------------
@@ -148,6 +331,9 @@ class CityTransport:
         Grid CO2 factor for electric modes. [kg CO2/kWh]
     bus_euro_stage : float
         Average Euro stage of the diesel bus fleet (0–6). [-]
+    turnover : FleetTurnover or None
+        Vehicle-standard schedule and renewal time of the car and bus fleets (None:
+        per-km factors frozen at the base year).
     """
 
     population: float
@@ -156,6 +342,7 @@ class CityTransport:
     growth_per_yr: float
     grid_ef: float
     bus_euro_stage: float = 4.0
+    turnover: FleetTurnover | None = None
 
     @property
     def pkm(self) -> float:
@@ -270,6 +457,67 @@ def mode_shares(
     return s.reindex(list(MODES)).rename("share").rename_axis("mode")
 
 
+def anchor_to_road(
+    road_vkm: Mapping[str, float], shares: pd.Series, occ: pd.Series | None = None
+) -> tuple[float, pd.Series]:
+    """Base-year passenger-km and mode shares built on the inventory's road vehicle-km.
+
+    Parameters
+    ----------
+    road_vkm : mapping
+        ``car`` (taxis included), ``motorcycle`` and ``bus`` vehicle-km, as
+        :func:`c3lib.topics.transport.model.road_vehicle_km` gives them. [km/yr]
+    shares : pandas.Series
+        Completed passenger-km shares by mode (:func:`mode_shares`). [-]
+    occ : pandas.Series, optional
+        Occupancy by mode (default :func:`c3lib.topics.transport.model.occupancy`).
+        [persons/vehicle]
+
+    Returns
+    -------
+    tuple
+        Total passenger-km [pkm/yr] and the shares by mode it implies [-] (index
+        :data:`c3lib.topics.transport.MODES`).
+
+    Raises
+    ------
+    ValueError
+        A vehicle-km is missing or negative, or the shares leave no road mode.
+
+    Notes
+    -----
+    Road passenger-km are vehicle-km × occupancy: car-km split between car and taxi in
+    the ratio of their shares' vehicle-km,
+    :math:`\\tau = (S_{taxi}/o_{taxi}) / (S_{car}/o_{car} + S_{taxi}/o_{taxi})`;
+    motorcycle and bus passenger-km from their own vehicle-km (BRT 0 in the base year).
+    Rail, cycling and walking keep their shares relative to the road modes:
+    :math:`P_m = P_{road} \\, S_m / \\sum_{road} S`. Car-km, motorcycle-km and bus-km
+    are then exactly the inventory's.
+    """
+    occ = occupancy() if occ is None else occ
+    vkm = {k: float(road_vkm[k]) for k in ("car", "motorcycle", "bus")}
+    if any(not math.isfinite(v) or v < 0 for v in vkm.values()):
+        raise ValueError(f"road vehicle-km must be finite and non-negative, got {vkm}")
+    s = shares.reindex(list(MODES)).astype(float)
+    car_like = s["car"] / occ["car"] + s["taxi"] / occ["taxi"]
+    tau = s["taxi"] / occ["taxi"] / car_like if car_like > 0 else 0.0
+    pkm = pd.Series(0.0, index=list(MODES))
+    pkm["car"] = vkm["car"] * (1.0 - tau) * occ["car"]
+    pkm["taxi"] = vkm["car"] * tau * occ["taxi"]
+    pkm["motorcycle"] = vkm["motorcycle"] * occ["motorcycle"]
+    pkm["bus"] = vkm["bus"] * occ["bus"]
+    road_share = float(s[["car", "taxi", "motorcycle", "bus", "brt"]].sum())
+    if road_share <= 0:
+        raise ValueError("the mode shares leave no road mode to scale rail, cycling and walking")
+    road = float(pkm.sum())
+    for m in ("rail", "bicycle", "walk"):
+        pkm[m] = road * s[m] / road_share
+    total = float(pkm.sum())
+    if total <= 0:
+        raise ValueError("the road vehicle-km give no passenger-km")
+    return total, (pkm / total).rename("share").rename_axis("mode")
+
+
 # --- the model --------------------------------------------------------------------------
 
 
@@ -331,9 +579,10 @@ def _year(
     r: float,
     growth_years: float,
     f: _Factors,
+    base_year: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Passenger-km, vehicle-km (by mode) and emissions (mode × pollutant, t/yr) at ramp r."""
-    pkm, vkm, em = _years(city, levers, [r], [growth_years], f)
+    pkm, vkm, em = _years(city, levers, [r], [growth_years], f, base_year)
     return pkm[0], vkm[0], em[0]
 
 
@@ -343,12 +592,14 @@ def _years(
     rs: list[float],
     growth_years: list[float],
     f: _Factors,
+    base_year: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_year` for several years at once: arrays year × mode (× pollutant).
 
     Each element is computed with the same operations, in the same order, as one year
     alone would be (the growth factor as a Python power), so the figures do not depend on
-    how many years are asked for.
+    how many years are asked for. ``base_year`` places the years in the calendar for the
+    fleet turnover.
     """
     r = np.array(rs, dtype=float)[:, None]  # year × 1
     growth = np.array([(1.0 + city.growth_per_yr) ** g for g in growth_years])[:, None]
@@ -363,12 +614,16 @@ def _years(
     v = f.vkm
     r3 = r[:, :, None]  # year × 1 × 1
     u = levers.bus_euro6 * r
-    diesel_bus = v[bus_vehicle(city.bus_euro_stage)] * (1.0 - u) + v["bus_euro6"] * u
+    calendar = [base_year + int(round(g)) for g in growth_years]
+    car_renewed, bus_renewed = _fleet_factors(
+        city.turnover, float(city.bus_euro_stage), int(base_year), tuple(calendar), city.grid_ef
+    )
+    diesel_bus = bus_renewed * (1.0 - u) + v["bus_euro6"] * u
 
     def mix(combustion: np.ndarray, electric: np.ndarray, e: np.ndarray) -> np.ndarray:
         return combustion * (1.0 - e) + electric * e
 
-    car = mix(v["car_petrol"], v["car_electric"], levers.ev_car * r)
+    car = mix(v["car_petrol"] * car_renewed, v["car_electric"], levers.ev_car * r)
     bus = mix(diesel_bus, v["bus_electric"], levers.ev_bus * r)
     motorcycle = mix(v["motorcycle_petrol"], v["motorcycle_electric"], levers.ev_motorcycle * r)
     fixed = np.broadcast_to(v["metro_train"], car.shape)
@@ -468,13 +723,15 @@ def emissions(
     (Shift); the electric share of each mode is its lever times :math:`r` and diesel
     buses move to Euro VI likewise (Improve); road-mode factors are multiplied by
     :math:`1 - z \\, r \\, \\epsilon_p`, with :math:`z` the in-zone vehicle-km share and
-    :math:`\\epsilon_p` the LEZ effect of :func:`lez_emission_effect` (LEZ). Occupancy,
-    grid factor and per-km factors stay at base-year values.
+    :math:`\\epsilon_p` the LEZ effect of :func:`lez_emission_effect` (LEZ). Car and
+    diesel-bus factors follow the fleet turnover of :func:`fleet_factors` in every
+    scenario, BAU included; occupancy and the grid factor stay at base-year values.
     """
     f = _factors(city)
     frames = []
     for year in years:
-        df = _frame(*_year(city, levers, ramp(year, base_year, target_year), year - base_year, f))
+        r = ramp(year, base_year, target_year)
+        df = _frame(*_year(city, levers, r, year - base_year, f, base_year))
         frames.append(df.reset_index().assign(year=year))
     out = pd.concat(frames, ignore_index=True)
     return out[["year", "mode", "pkm", "vehicle_km", *POLLUTANTS]]
@@ -525,7 +782,7 @@ def trajectories(
     f = _factors(city)
     years, rs, gys = _ramps(base_year, target_year)
     names = list(scenarios)
-    totals = [_totals(city, scenarios[n], rs, gys, f) for n in names]  # year × pollutant
+    totals = [_totals(city, scenarios[n], rs, gys, f, base_year) for n in names]  # year × pol.
     per = len(years) * len(POLLUTANTS)
     return pd.DataFrame(
         {
@@ -537,9 +794,9 @@ def trajectories(
     )
 
 
-def _totals(city: CityTransport, levers: Levers, rs, gys, f: _Factors) -> np.ndarray:
+def _totals(city: CityTransport, levers: Levers, rs, gys, f: _Factors, base_year) -> np.ndarray:
     """Emissions summed over modes, year × pollutant [t/yr] (modes added in order)."""
-    em = _years(city, levers, rs, gys, f)[2]
+    em = _years(city, levers, rs, gys, f, base_year)[2]
     out = em[:, 0].copy()
     for m in range(1, em.shape[1]):
         out += em[:, m]
@@ -589,7 +846,7 @@ def wedges(city: CityTransport, levers: Levers, base_year: int, target_year: int
     f = _factors(city)
     for k in range(n + 1):
         for subset in combinations(groups, k):
-            total[frozenset(subset)] = _totals(city, levers.only(subset), rs, gys, f)
+            total[frozenset(subset)] = _totals(city, levers.only(subset), rs, gys, f, base_year)
     bau = total[frozenset()]
     phis = []
     for g in groups:
@@ -669,7 +926,7 @@ def indicators(city: CityTransport, levers: Levers, year: int, base_year: int, t
         ``ev_share_car``, ``ev_share_motorcycle``, ``ev_share_bus`` [-].
     """
     r = ramp(year, base_year, target_year)
-    df = _frame(*_year(city, levers, r, year - base_year, _factors(city)))
+    df = _frame(*_year(city, levers, r, year - base_year, _factors(city), base_year))
     share = df["pkm"] / df["pkm"].sum()
     return pd.Series(
         {
@@ -687,7 +944,23 @@ def indicators(city: CityTransport, levers: Levers, year: int, base_year: int, t
 # --- one city, end to end ---------------------------------------------------------------
 
 
-def city_transport(city: pd.DataFrame, population: float, grid_ef: float) -> CityTransport:
+_TURNOVER_FIELDS = {
+    "car": ("car_euro4_year", "car_euro5_year", "car_euro6_year"),
+    "bus": ("bus_euro4_year", "bus_euro5_year", "bus_euro6_year"),
+}
+
+
+def _year_or_none(v) -> int | None:
+    v = float(v)
+    return int(v) if math.isfinite(v) else None
+
+
+def city_transport(
+    city: pd.DataFrame,
+    population: float,
+    grid_ef: float,
+    road: Mapping[str, float] | pd.DataFrame | None = None,
+) -> CityTransport:
     """A city's base-year transport from its low-emission-development inputs.
 
     Parameters
@@ -699,23 +972,45 @@ def city_transport(city: pd.DataFrame, population: float, grid_ef: float) -> Cit
         Residents. [persons]
     grid_ef : float
         Grid CO2 factor. [kg CO2/kWh]
+    road : mapping or pandas.DataFrame, optional
+        The city's emissions-inventory inputs (fleets and km per vehicle, by field; a
+        DataFrame's ``value`` column). When they give car, motorcycle and bus vehicle-km,
+        the baseline is built on them (:func:`anchor_to_road`) and passenger-km per
+        resident is derived; otherwise it is ``pkm_per_capita_yr`` × population.
 
     Returns
     -------
     CityTransport
         Mode shares the city gives itself (``own``) are kept; defaulted shares are
-        rescaled to fill the rest (:func:`mode_shares`).
+        rescaled to fill the rest (:func:`mode_shares`). The fleet turnover comes from
+        the ``car_euro*_year``, ``bus_euro*_year`` and ``fleet_renewal_yr`` inputs where
+        the section has them.
     """
     v = city["value"].astype(float)
     own = city["own"].astype(bool)
     given = {k: float(v[f"share_{k}"]) for k in _SHARE_KEYS}
     fixed = [k for k in _SHARE_KEYS if own[f"share_{k}"]]
     shares = mode_shares(given, fixed, float(v["bus_share_of_public_transport"]))
+    pkm_per_capita = float(v["pkm_per_capita_yr"])
+    if road is not None:
+        values = road["value"] if isinstance(road, pd.DataFrame) else road
+        vkm = road_vehicle_km(values)
+        if all(math.isfinite(vkm[k]) for k in ("car", "motorcycle", "bus")):
+            total, shares = anchor_to_road(vkm, shares)
+            pkm_per_capita = total / population
+    turnover = None
+    if "fleet_renewal_yr" in v.index and math.isfinite(v["fleet_renewal_yr"]):
+        turnover = FleetTurnover(
+            car_stage_years=tuple(_year_or_none(v[f]) for f in _TURNOVER_FIELDS["car"]),
+            bus_stage_years=tuple(_year_or_none(v[f]) for f in _TURNOVER_FIELDS["bus"]),
+            renewal_yr=float(v["fleet_renewal_yr"]),
+        )
     return CityTransport(
         population=population,
-        pkm_per_capita=float(v["pkm_per_capita_yr"]),
+        pkm_per_capita=pkm_per_capita,
         shares=shares,
         growth_per_yr=float(v["pkm_growth_per_yr"]),
         grid_ef=grid_ef,
         bus_euro_stage=float(v["diesel_bus_euro_stage"]),
+        turnover=turnover,
     )

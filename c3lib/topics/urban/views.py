@@ -14,12 +14,13 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from c3lib.topics.transport.model import MODES, POLLUTANTS
+from c3lib.topics.transport.model import MODES, POLLUTANTS, vehicle_factors
 from c3lib.topics.urban.model import (
     LEVER_GROUPS,
     SHIFT_TARGETS,
     CityTransport,
     Levers,
+    fleet_factors,
     lez_effects,
     target_check,
     trajectories,
@@ -33,6 +34,7 @@ __all__ = [
     "results_table",
     "metrics",
     "lever_table",
+    "turnover_table",
     "what_if",
     "assumption_rows",
 ]
@@ -211,13 +213,68 @@ def results_table(
     return out.reset_index(level="unit")
 
 
+#: reader groups of modes for the base-year mode-share metrics (scope → modes)
+SHARE_SCOPES = {
+    "public-transport": ("bus", "brt", "rail"),
+    "private-vehicles": ("car", "motorcycle"),
+    "car": ("car",),
+    "taxi": ("taxi",),
+    "motorcycle": ("motorcycle",),
+    "bicycle": ("bicycle",),
+    "walk": ("walk",),
+}
+#: vehicle-km metrics (scope → modes): cars count taxis, as the inventory's fleet does
+VKM_SCOPES = {"car": ("car", "taxi"), "motorcycle": ("motorcycle",), "bus": ("bus", "brt")}
+
+
+def _activity_rows(city: str, base: pd.DataFrame, population: float | None) -> list[dict]:
+    share = base["pkm"] / base["pkm"].sum()
+    rows = [
+        {
+            "city": city,
+            "metric": "mode_share",
+            "value": float(share[list(m)].sum()),
+            "unit": "fraction",
+            "scope": scope,
+        }
+        for scope, m in SHARE_SCOPES.items()
+    ]
+    rows += [
+        {
+            "city": city,
+            "metric": "vehicle_km",
+            "value": float(base.loc[list(m), "vehicle_km"].sum()),
+            "unit": "km/yr",
+            "scope": scope,
+        }
+        for scope, m in VKM_SCOPES.items()
+    ]
+    if population:
+        rows.append(
+            {
+                "city": city,
+                "metric": "pkm_per_capita",
+                "value": float(base["pkm"].sum()) / population,
+                "unit": "pkm/person/yr",
+                "scope": "passenger-transport",
+            }
+        )
+    return rows
+
+
 def metrics(
     baselines: Mapping[str, pd.DataFrame],
     checks: Mapping[str, pd.DataFrame],
     wedge_tables: Mapping[str, pd.DataFrame],
     target_year: int,
+    populations: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Metrics for :func:`c3lib.kit.casestudy.publish`, keyed by city id.
+
+    Parameters
+    ----------
+    populations : mapping, optional
+        Residents by city id, for ``pkm_per_capita``. [persons]
 
     Returns
     -------
@@ -225,10 +282,14 @@ def metrics(
         Columns ``city``, ``metric``, ``value``, ``unit``, ``pollutant``, ``scope``:
         ``baseline_emissions`` (scope ``passenger-transport``), ``target_year_emissions``
         (scope ``bau`` or ``combined``), ``reduction_vs_bau`` (fraction) and
-        ``lever_reduction`` (scope = lever), all in the target year.
+        ``lever_reduction`` (scope = lever), all in the target year; and the base-year
+        activity, without pollutant: ``mode_share`` of passenger-km (scopes of
+        :data:`SHARE_SCOPES`) [fraction], ``vehicle_km`` (scopes of :data:`VKM_SCOPES`)
+        [km/yr] and ``pkm_per_capita`` [pkm/person/yr].
     """
     rows = []
     for city, base in baselines.items():
+        rows += _activity_rows(city, base, (populations or {}).get(city))
         chk = checks[city]
         w = wedge_tables[city]
         w = w[w["year"] == target_year]
@@ -314,6 +375,42 @@ def lever_table(levers: Levers) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def turnover_table(
+    cities: Mapping[str, CityTransport], base_year: int, target_year: int
+) -> pd.DataFrame:
+    """Business-as-usual fleet renewal: car and diesel-bus factors, base and target year.
+
+    Parameters
+    ----------
+    cities : mapping
+        Reader label → the city's transport.
+    base_year, target_year : int
+        Scenario years. [year]
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by city and vehicle (``petrol car``, ``diesel bus``); columns
+        ``NOx base year``, ``NOx target year``, ``PM2.5 base year``, ``PM2.5 target
+        year`` [g/km] and ``renewal`` [yr] (— where the city has no turnover).
+    """
+    rows = {}
+    for label, c in cities.items():
+        car, bus = fleet_factors(c.turnover, c.bus_euro_stage, base_year, [base_year, target_year])
+        v = vehicle_factors(c.grid_ef)
+        petrol = v.loc["car_petrol", list(POLLUTANTS)].to_numpy(dtype=float)
+        renewal = c.turnover.renewal_yr if c.turnover else float("nan")
+        for name, f in (("petrol car", petrol * car), ("diesel bus", bus)):
+            row = {}
+            for p in ("NOx", "PM2.5"):
+                j = POLLUTANTS.index(p)
+                row[f"{p} base year"] = f[0, j]
+                row[f"{p} target year"] = f[1, j]
+            row["renewal"] = renewal
+            rows[(label, name)] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(["city", "vehicle"])
+
+
 def what_if(
     city: CityTransport,
     levers: Levers,
@@ -367,8 +464,7 @@ def assumption_rows(levers: Levers, base_year: int, target_year: int) -> list[di
         Keys ``city``, ``input``, ``value``, ``unit``, ``basis``, ``source``.
     """
     lez = lez_effects()
-    pm = lez[(lez["pollutant"] == "PM10") & (lez["site"] == "traffic")].iloc[0]
-    no2 = lez[lez["pollutant"] == "NO2"].iloc[0]
+    lez = lez[lez["measure"] == "emissions"]
     rows = [
         {
             "city": "all",
@@ -384,22 +480,17 @@ def assumption_rows(levers: Levers, base_year: int, target_year: int) -> list[di
     rows += [
         {
             "city": "all",
-            "input": "LEZ effect on in-zone PM2.5 exhaust",
-            "value": -float(pm["change"]),
+            "input": f"LEZ effect on in-zone {r.pollutant} emissions",
+            "value": -float(r.change),
             "unit": "fraction",
-            "basis": "the measured Munich change in annual PM10 concentration at a traffic "
-            "site, used as a proxy for the PM2.5 exhaust emissions of vehicle-km inside the "
-            "zone (transfer of pollutant, metric and city)",
-            "source": pm["source"],
-        },
-        {
-            "city": "all",
-            "input": "LEZ effect on NOx",
-            "value": -float(no2["change"]),
-            "unit": "fraction",
-            "basis": "NO2 not consistently reduced in Berlin and Munich, taken as no effect",
-            "source": no2["source"],
-        },
+            "basis": f"{r.lez}, {r.period}: {r.applies_to}; applied to the emissions of every "
+            "road vehicle-km driven inside the zone (transfer from London's fleet and zone "
+            "to this city)",
+            "source": r.source,
+        }
+        for r in lez.itertuples()
+    ]
+    rows += [
         {
             "city": "all",
             "input": "base-year vehicle technology",
@@ -411,11 +502,25 @@ def assumption_rows(levers: Levers, base_year: int, target_year: int) -> list[di
         },
         {
             "city": "all",
-            "input": "occupancy, per-km factors and grid factor over time",
+            "input": "occupancy, motorcycle and rail factors and grid factor over time",
             "value": float("nan"),
             "unit": "",
-            "basis": "held at base-year values in every scenario year",
+            "basis": "held at base-year values in every scenario year; car and diesel-bus "
+            "factors follow the fleet turnover (country standard schedule, renewal time)",
             "source": "assumption",
+        },
+        {
+            "city": "all",
+            "input": "fleet turnover",
+            "value": float("nan"),
+            "unit": "",
+            "basis": "every car and bus retired at the renewal age with equal sales each year; "
+            "new cars at the Euro stage in force in their model year (car NOx scaled by the "
+            "type-approval limits, cohorts before the first stated stage taken at Euro 3; car "
+            "PM2.5 and CO2 unchanged); new buses at the stage in force, never below the "
+            "base-year average; fleet growth adds no extra new vehicles",
+            "source": "Directive 98/69/EC; Regulation (EC) No 715/2007; EMEP/EEA Guidebook 2019 "
+            "urban-bus factors (transport reference table)",
         },
     ]
     return rows
