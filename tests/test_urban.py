@@ -394,15 +394,18 @@ def test_fleet_factors_car_hand_worked():
 
 
 def test_fleet_factors_bus_hand_worked():
-    # base fleet Euro IV (NOx 6.77 g/km), renewal 10 years, Euro VI (0.55 g/km) from 2026:
-    # 2027: 2 of 10 cohorts new → 0.8 × 6.77 + 0.2 × 0.55 = 5.526 g/km; 2040: all Euro VI
+    # renewal 10 years, Euro IV from 2010, V from 2015, VI from 2026, base year 2025 with the
+    # city's buses at Euro IV (NOx 6.77 g/km). Cohort means of the EMEP/EEA urban-bus NOx
+    # (Euro V 8.67, VI 0.55 g/km): 2025, cohorts 2016–2025 all Euro V → 8.67; 2027, eight
+    # Euro V and two Euro VI → (8 × 8.67 + 2 × 0.55)/10 = 7.046 → 6.77 × 7.046/8.67 = 5.50185;
+    # 2040: all Euro VI → 6.77 × 0.55/8.67 = 0.429470
     t = urban.FleetTurnover(bus_stage_years=(2010, 2015, 2026), renewal_yr=10)
     _, bus = urban.fleet_factors(t, 4, 2025, [2025, 2027, 2040])
-    assert bus[:, 1] == pytest.approx([6.77, 5.526, 0.55], rel=1e-4)
+    assert bus[:, 1] == pytest.approx([6.77, 5.50185, 0.429470], rel=1e-5)
 
 
-def test_fleet_factors_no_schedule_never_dirtier():
-    # no stage known: new buses at the base-year average, car factors unchanged
+def test_fleet_factors_no_schedule_frozen():
+    # no stage known: every cohort at Euro 3, so nothing moves
     car, bus = urban.fleet_factors(urban.FleetTurnover(), 5, 2025, [2025, 2035])
     assert car == pytest.approx(1.0)
     assert bus[1] == pytest.approx(bus[0])

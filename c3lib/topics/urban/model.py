@@ -267,17 +267,25 @@ def fleet_factors(
     With :math:`L` the renewal time, every vehicle is retired at age :math:`L` and each
     year's sales are equal, so the fleet of year :math:`t` is the cohorts
     :math:`t-L+1 \ldots t`, each at the stage in force in its model year
-    (:func:`stage_in_force`). Car NOx scales with the cohorts' mean type-approval limit
-    (:func:`car_nox_limits`): :math:`m_t = \bar\ell_t / \bar\ell_{t_0}`; car PM2.5 and
-    CO2 stay (no petrol PM limit before Euro 5, fuel economy not modelled). Buses start
-    from the city's base-year stage :math:`s_0`: :math:`EF_t = (1 - f) EF(s_0) + \frac1L
-    \sum_y EF(s_y)` over the cohorts sold after the base year, with
-    :math:`f = \min((t - t_0)/L, 1)`, the EMEP/EEA per-stage factors and each new
-    cohort at least at :math:`s_0`.
+    (:func:`stage_in_force`; cohorts before the first stated stage at Euro 3). A factor
+    moves with the cohorts' mean: :math:`EF_t = EF_{t_0} \, \bar\ell_t / \bar\ell_{t_0}`,
+    where :math:`EF_{t_0}` is the base-year factor (the Tier 1 petrol car; the bus at the
+    city's ``diesel_bus_euro_stage``) and :math:`\bar\ell` the cohort mean of the car
+    type-approval NOx limit (:func:`car_nox_limits`; car PM2.5 and CO2 stay: no petrol PM
+    limit before Euro 5, fuel economy not modelled) or of the EMEP/EEA urban-bus factor of
+    each stage (PM2.5, NOx and CO2). The schedule sets the trend, the base-year factor the
+    level.
     """
     years = tuple(int(y) for y in years)
     car, bus = _fleet_factors(turnover, float(bus_base_stage), int(base_year), years, grid_ef)
     return car.copy(), bus.copy()
+
+
+def _ratio(level: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """level ÷ base, elementwise; 1 where the base is 0 (nothing to scale)."""
+    out = np.ones_like(level)
+    np.divide(level, base, out=out, where=base > 0)
+    return out
 
 
 @lru_cache(maxsize=256)
@@ -291,22 +299,26 @@ def _fleet_factors(turnover, bus_base_stage, base_year, years, grid_ef):
     limits = car_nox_limits()
     nox = POLLUTANTS.index("NOx")
 
-    def car_level(t: int) -> float:
-        cohorts = range(t - life + 1, t + 1)
-        return sum(limits[stage_in_force(y, turnover.car_stage_years)] for y in cohorts) / life
+    def cohorts(t: int, stage_years: tuple, level) -> np.ndarray:
+        # the fleet of year t: one cohort per model year t − L + 1 … t, equal weights
+        ys = range(t - life + 1, t + 1)
+        return sum(np.asarray(level(stage_in_force(y, stage_years)), float) for y in ys) / life
 
-    base = car_level(base_year)
-    car = np.ones((n, len(POLLUTANTS)))
+    def car_level(stage: int) -> np.ndarray:
+        out = np.ones(len(POLLUTANTS))
+        out[nox] = limits[stage]
+        return out
+
+    def bus_level(stage: int) -> np.ndarray:
+        return vkm[bus_vehicle(stage)]
+
+    car0 = cohorts(base_year, turnover.car_stage_years, car_level)
+    b0 = cohorts(base_year, turnover.bus_stage_years, bus_level)
+    car = np.empty((n, len(POLLUTANTS)))
     bus = np.empty((n, len(POLLUTANTS)))
     for i, t in enumerate(years):
-        car[i, nox] = car_level(t) / base if base > 0 else 1.0
-        new = range(max(base_year, t - life) + 1, t + 1)
-        retired = min(max(t - base_year, 0), life) / life
-        bus[i] = bus0 * (1.0 - retired)
-        for y in new:
-            # a new bus is at least as clean as the base-year average (no schedule known)
-            stage = max(stage_in_force(y, turnover.bus_stage_years), round(bus_base_stage))
-            bus[i] += vkm[bus_vehicle(stage)] / life
+        car[i] = _ratio(cohorts(t, turnover.car_stage_years, car_level), car0)
+        bus[i] = bus0 * _ratio(cohorts(t, turnover.bus_stage_years, bus_level), b0)
     return car, bus
 
 

@@ -514,11 +514,11 @@ def assumption_rows(levers: Levers, base_year: int, target_year: int) -> list[di
             "input": "fleet turnover",
             "value": float("nan"),
             "unit": "",
-            "basis": "every car and bus retired at the renewal age with equal sales each year; "
-            "new cars at the Euro stage in force in their model year (car NOx scaled by the "
-            "type-approval limits, cohorts before the first stated stage taken at Euro 3; car "
-            "PM2.5 and CO2 unchanged); new buses at the stage in force, never below the "
-            "base-year average; fleet growth adds no extra new vehicles",
+            "basis": "every car and bus retired at the renewal age with equal sales each year, "
+            "each cohort at the Euro stage in force in its model year (cohorts before the "
+            "first stated stage taken at Euro 3); the base-year factor scaled by the cohorts' "
+            "mean car type-approval NOx limit (car PM2.5 and CO2 unchanged) or mean EMEP/EEA "
+            "bus factor; motorcycles frozen; fleet growth adds no extra new vehicles",
             "source": "Directive 98/69/EC; Regulation (EC) No 715/2007; EMEP/EEA Guidebook 2019 "
             "urban-bus factors (transport reference table)",
         },
