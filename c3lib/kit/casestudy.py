@@ -52,6 +52,8 @@ __all__ = [
     "figure_html",
     "figure_png",
     "format_number",
+    "md_escape",
+    "show_text",
     "table_html",
     "show_context",
     "show_steps",
@@ -161,6 +163,40 @@ def load_case(pair: str, action: str, params_dir: str = "") -> Case:
 
 def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:=^\"'])")
+
+
+def md_escape(value: Any) -> str:
+    """``value`` (a params string) as literal text in Markdown: no markup, link, HTML or math.
+
+    Markdown punctuation is backslash-escaped, ``&``, ``<`` and ``>`` become entities and
+    line breaks spaces, so a city named ``**x** <img src=x> [a](javascript:b) | c |`` reads
+    as written wherever the Markdown is rendered (JupyterLab, the HTML export). Build
+    Markdown from escaped parts: ``f"- **{md_escape(city.name)}**: ..."``.
+    """
+    text = " ".join(str(value).split())
+    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=False)
+
+
+def show_text(text: str) -> None:
+    """Display a sentence as a paragraph, every character as written (escaped, no Markdown)."""
+    _display_html(f"<p>{_esc(text)}</p>", text)
+
+
+def _literal_text(fig):
+    """Draw every text of ``fig`` as written: a ``$`` in a city's name starts no formula.
+
+    Returns the context to save the figure in (ticks made while drawing then parse no
+    math either).
+    """
+    import matplotlib
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+    return matplotlib.rc_context({"text.parse_math": False})
 
 
 def context_table(case: Case) -> pd.DataFrame:
@@ -571,11 +607,12 @@ def figure_png(fig, dpi: int = 96) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     buf = io.BytesIO()
-    if fig.get_layout_engine() is None:
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    else:  # savefig would draw a laid-out figure twice (once for the layout)
-        fig.set_dpi(dpi)
-        FigureCanvasAgg(fig).print_png(buf)
+    with _literal_text(fig):
+        if fig.get_layout_engine() is None:
+            fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        else:  # savefig would draw a laid-out figure twice (once for the layout)
+            fig.set_dpi(dpi)
+            FigureCanvasAgg(fig).print_png(buf)
     plt.close(fig)
     return buf.getvalue()
 

@@ -138,6 +138,11 @@ def _chart_text(text: str, number: int) -> str:
     return kept if re.search(r"[A-Za-z]", kept) else f"measure {number}"
 
 
+def _literal(text: str) -> str:
+    """Chart text drawn as written: a ``$`` (``US$ 2 million``) starts no formula."""
+    return text.replace("$", r"\$")
+
+
 def plot_timeline(case: Case):
     """A timeline: one row per city, a bar per measure from its start (to its end)."""
     import matplotlib.pyplot as plt
@@ -154,12 +159,12 @@ def plot_timeline(case: Case):
         if m.effect is not None:
             x = m.effect.after_year or m.start_year
             ax.plot([x], [i], marker="*", color="black", markersize=10, linestyle="none")
-        labels.append(f"{case.cities[role].name}: {_chart_text(m.measure, i + 1)}"[:60])
+        labels.append(_literal(f"{case.cities[role].name}: {_chart_text(m.measure, i + 1)}"[:60]))
     ax.set_yticks(range(len(rows)), labels)
     ax.invert_yaxis()
     ax.set_xlabel("year")
     handles = [
-        plt.Rectangle((0, 0), 1, 1, color=colours[r], label=case.cities[r].name)
+        plt.Rectangle((0, 0), 1, 1, color=colours[r], label=_literal(case.cities[r].name))
         for r in case.cities
     ]
     handles.append(

@@ -8,7 +8,9 @@ the model: emissions [t/yr], reductions [t/yr] or [%], energy [MWh/yr], time [h]
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -137,16 +139,30 @@ def status_table(ports: Mapping[str, Port]) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:=^\"'])")
+
+
+def _md_literal(text: str) -> str:
+    """A params string as literal Markdown text (as :func:`c3lib.kit.casestudy.md_escape`,
+    which this layer cannot import): punctuation backslash-escaped, ``&<>`` as entities."""
+    text = " ".join(str(text).split())
+    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=False)
+
+
 def status_text(ports: Mapping[str, Port]) -> str:
-    """One plain sentence per city on what its port offers the inventory (Markdown)."""
+    """One plain sentence per city on what its port offers the inventory (Markdown).
+
+    The cities' names and the basis of their call counts come from params: they are
+    escaped, so they read as written.
+    """
     lines = []
     any_port = any(p.has_port for p in ports.values())
     for role, p in ports.items():
-        who = f"- **{p.name}** ({role})"
+        who = f"- **{_md_literal(p.name)}** ({role})"
         if p.status == "ok":
             lines.append(
                 f"{who}: port inventoried from {p.teu_per_yr:,.0f} TEU/yr and "
-                f"{p.calls_per_yr.sum():,.0f} ship calls a year ({p.calls_basis})."
+                f"{p.calls_per_yr.sum():,.0f} ship calls a year ({_md_literal(p.calls_basis)})."
             )
         elif p.status == "no-seaport":
             then = "; the workbook works with the partner's port" if any_port else ""
