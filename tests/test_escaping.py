@@ -130,3 +130,20 @@ def test_kit_builders_escape_params_strings(hostile_case):
     assert_literal(soup)
     assert f"{NAME}: nothing recorded." in " ".join(soup.get_text().split())
     assert f"Measure {NAME}" in " ".join(soup.get_text().split())
+
+
+def test_site_pages_escape_params_strings(hostile_case, params_dir, tmp_path):
+    """The index and the compare pages show the names, notes and measures as written."""
+    from c3lib.build.site import write_index
+
+    catalog = load_catalog(params_dir)
+    index = write_index(catalog, tmp_path / "out")
+    pages = [index, *sorted((tmp_path / "out" / "compare").glob("*.html"))]
+    for page in pages:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        assert_literal(soup)
+        assert len(soup.find_all("script")) <= 1  # the index's own filter script only
+        assert not soup.find_all("meta", attrs={"http-equiv": "refresh"})
+    compare = tmp_path / "out" / "compare" / f"{hostile_case.action.id}.html"
+    text = " ".join(BeautifulSoup(compare.read_text(encoding="utf-8"), "html.parser").text.split())
+    assert f"Measure {NAME}" in text  # the mentor's measure, among the measures in place
