@@ -107,6 +107,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="re-run targets that are up to date")
     p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print each case study to <pair>/<action>.pdf (A4) with headless Chromium "
+        "(Debian's chromium package, driven by Playwright)",
+    )
+    p.add_argument(
         "--no-wait",
         action="store_true",
         help="if another build is writing into the output folder, exit (code 2) "
@@ -324,6 +330,10 @@ def cmd_build(args) -> int:
         print(f"c3: {why} (Ctrl-C to stop; --no-wait to refuse instead)", flush=True)
 
     _check_before_build(args)
+    if args.pdf:  # before anything runs: a build that cannot print says so at once
+        from c3lib.build.pdf import check_pdf_tools
+
+        check_pdf_tools()
     # One build writes into an output folder at a time (its index and data requests too).
     with output_lock(args.out, wait=not args.no_wait, on_wait=waiting):
         return _build_locked(args)
@@ -393,6 +403,8 @@ def _build_locked(args) -> int:
 
     write_pair_requests(cat, args.out, dict.fromkeys(s.pair for s in specs))
     index = write_index(cat, args.out)
+    if args.pdf:
+        _write_pdfs(args.out, results)
     failed = [r for r in results if r.status == "failed"]
     counts = {s: sum(r.status == s for r in results) for s in ("ok", "cached", "failed")}
     print(
@@ -400,6 +412,18 @@ def _build_locked(args) -> int:
         f"{counts['cached']} up to date, {counts['failed']} failed. Index: {index}"
     )
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _write_pdfs(out: str, results) -> None:
+    """Print every built or up-to-date case study of this build to PDF (c3lib.build.pdf)."""
+    from c3lib.build.pdf import write_pdfs
+    from c3lib.build.store import target_paths
+
+    pages = [target_paths(out, r.pair, r.action)["html"] for r in results if r.status != "failed"]
+    printed = write_pdfs([p for p in pages if p.is_file()])
+    for r in printed:
+        wide = f"; {len(r.overflow)} element(s) wider than the page" if r.overflow else ""
+        print(f"PDF: {r.pdf} ({r.pages} pages{wide})", flush=True)
 
 
 def _check_before_build(args) -> None:

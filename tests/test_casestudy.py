@@ -178,3 +178,135 @@ def test_record_keeps_headline_flag(case):
     rec = cs.record(case, df, cs.assumptions(cs.inputs(case)), [])
     assert rec["metrics"][0]["headline"] is True
     assert "headline" not in rec["metrics"][1]
+
+
+def cells_of(html: str) -> list[list[tuple[str, str, str]]]:
+    """Each body row of the first table in ``html`` as (tag, class, text) per cell."""
+    from bs4 import BeautifulSoup
+
+    table = BeautifulSoup(html, "html.parser").find("table")
+    return [
+        [(c.name, " ".join(c.get("class", [])), c.get_text()) for c in tr.find_all(["th", "td"])]
+        for tr in table.tbody.find_all("tr")
+    ]
+
+
+def test_table_html_reader_labels_no_row_numbers():
+    from bs4 import BeautifulSoup
+
+    df = pd.DataFrame({"field": ["berth_h"], "value": [4.25], "unit": ["h"]})
+    soup = BeautifulSoup(cs.table_html(df), "html.parser")
+    assert [th.get_text() for th in soup.thead.find_all("th")] == ["Input", "Value", "Unit"]
+    # no 0…N index column; the code in a field column reads as its label
+    assert cells_of(str(soup)) == [
+        [
+            ("td", "c3-text", "Hours at berth [h]"),
+            ("td", "c3-num", "4.25"),
+            ("td", "c3-text", "h"),
+        ]
+    ]
+
+
+def test_table_html_named_index_is_a_row_heading():
+    df = pd.DataFrame({"value": [0.12]}, index=pd.Index(["substitution_car"], name="field"))
+    (row,) = cells_of(cs.table_html(df))
+    # a share row reads as a percentage: 0.12 → 12 %
+    assert row == [("th", "", "Share of bike-share trips that replace a car trip [%]"),
+                   ("td", "c3-num", "12 %")]  # fmt: skip
+
+
+def test_table_html_formats_by_kind():
+    df = pd.DataFrame(
+        {
+            "existing_bikes": [328.6, 1660.0],  # a count: whole numbers
+            "substitution_car": [0.125, 0.3],  # a share: percentages
+            "year": [2019.0, 2023.0],  # years: no thousands separator
+            "trips": [12.0, 1485000.0],  # whole values: no decimals
+            "speed_kn": [11.123456, float("nan")],  # else 4 significant figures; — for NaN
+        }
+    )
+    html = cs.table_html(df)
+    assert [[c[2] for c in row] for row in cells_of(html)] == [
+        ["329", "12.5 %", "2019", "12", "11.12"],
+        ["1,660", "30 %", "2023", "1,485,000", "—"],
+    ]
+    assert cs.NOT_ESTIMATED_NOTE in html
+
+
+def test_table_html_no_note_without_missing_values():
+    assert "c3-table-note" not in cs.table_html(pd.DataFrame({"a": [1.0]}))
+
+
+def test_table_html_long_table_folds_after_top_rows():
+    from bs4 import BeautifulSoup
+
+    n = cs.LONG_TABLE_ROWS + 5
+    soup = BeautifulSoup(cs.table_html(pd.DataFrame({"x": range(n)}), "Long"), "html.parser")
+    first, rest = soup.find_all("table")
+    assert len(first.tbody.find_all("tr")) == cs.TABLE_TOP_ROWS
+    more = soup.find("details", class_="c3-more")
+    assert more.summary.get_text() == f"Show all {n} rows ({n - cs.TABLE_TOP_ROWS} more)"
+    assert rest in more.find_all("table") and len(rest.tbody.find_all("tr")) == n - 10
+    assert rest.tbody.tr.td.get_text() == str(cs.TABLE_TOP_ROWS)  # row 11 holds x = 10
+
+
+def test_table_html_short_table_not_folded():
+    html = cs.table_html(pd.DataFrame({"x": range(cs.LONG_TABLE_ROWS)}))
+    assert "<details" not in html
+
+
+def test_table_html_scrolls_in_marked_region_and_marks_wide_tables():
+    from bs4 import BeautifulSoup
+
+    wide = pd.DataFrame([range(cs.WIDE_TABLE_COLUMNS + 1)], columns=list("abcdefgh")[:6])
+    soup = BeautifulSoup(cs.table_html(wide, "Wide"), "html.parser")
+    box = soup.find("div", class_="c3-table-scroll")
+    assert box["role"] == "region" and box["tabindex"] == "0" and box["aria-label"] == "Wide"
+    assert "c3-wide" in box.table["class"]
+
+
+def test_table_html_two_level_columns_span():
+    from bs4 import BeautifulSoup
+
+    df = pd.concat(
+        {"Pasig": pd.DataFrame({"a": [1.0], "b": [2.0]}), "Taipei": pd.DataFrame({"a": [3.0]})},
+        axis=1,
+    )
+    top, sub = BeautifulSoup(cs.table_html(df), "html.parser").thead.find_all("tr")
+    assert [(th.get_text(), th.get("colspan")) for th in top.find_all("th")] == [
+        ("Pasig", "2"), ("Taipei", None),
+    ]  # fmt: skip
+    assert [th.get_text() for th in sub.find_all("th")] == ["a", "b", "a"]
+
+
+def test_show_table_appendix_flags_output_and_folds_it():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    published = []
+    shell.display_pub.publish = lambda data, metadata=None, **kw: published.append((data, metadata))
+    cs.show_table(pd.DataFrame({"a": [1]}), "Factors", appendix=True)
+    cs.show_table(pd.DataFrame({"a": [1]}), "Body table")
+    (ref, ref_meta), (body, body_meta) = published
+    assert ref_meta == cs.APPENDIX_METADATA and not body_meta
+    assert ref["text/html"].startswith('<details class="c3-reference"><summary>Factors</summary>')
+    assert "<details" not in body["text/html"]
+
+
+def test_table_html_turns_a_wide_short_table():
+    from bs4 import BeautifulSoup
+
+    n = cs.TRANSPOSE_COLUMNS + 1
+    df = pd.DataFrame([[float(i) for i in range(n)]], columns=[f"x{i}_kn" for i in range(n)])
+    soup = BeautifulSoup(cs.table_html(df), "html.parser")
+    # one row of nine columns reads as nine rows, each headed by its column's label
+    assert [tr.th.get_text() for tr in soup.tbody.find_all("tr")] == [
+        f"X{i} [kn]" for i in range(n)
+    ]
+    assert [td.get_text() for td in soup.tbody.find_all("td")] == [str(i) for i in range(n)]
+
+
+def test_table_html_keeps_a_wide_long_table():
+    df = pd.DataFrame([[1.0] * 9] * 6, columns=list("abcdefghi"))
+    html = cs.table_html(df)
+    assert "c3-wide" in html and html.count("<tr>") == 7  # header and six rows, not turned

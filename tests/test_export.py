@@ -9,6 +9,7 @@ import re
 import sys
 
 import nbformat
+import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
@@ -717,3 +718,102 @@ def test_export_html_hijacks_do_nothing_in_browser(tmp_path):
             assert "Normal section" in page.inner_text("main")
         finally:
             chromium.close()
+
+
+# --- report body and appendix ------------------------------------------------------------
+
+
+def appendix_notebook() -> nbformat.NotebookNode:
+    """A workbook with a tagged reference section, a tagged table cell and a flagged output."""
+    from c3lib.kit.casestudy import APPENDIX_METADATA, appendix_html, table_html
+
+    def table_output(caption: str, metadata=None) -> dict:
+        html = table_html(pd.DataFrame({"ef": [1.5]}), caption)
+        if metadata:
+            html = appendix_html(html, caption)
+        return nbformat.v4.new_output(
+            "display_data", data={"text/html": html, "text/plain": caption}, metadata=metadata or {}
+        )
+
+    heading = nbformat.v4.new_markdown_cell("## Sources\n\nEvery source used.")
+    heading.metadata["tags"] = ["appendix"]
+    listing = nbformat.v4.new_code_cell("cs.show_sources(sources)")
+    listing.metadata["tags"] = ["appendix"]
+    listing.outputs = [table_output("Numbered sources")]
+    factors = nbformat.v4.new_code_cell("cs.show_table(factors)")
+    factors.metadata["tags"] = ["appendix"]
+    factors.outputs = [table_output("Emission factors used")]
+    mixed = nbformat.v4.new_code_cell("cs.show_table(a); cs.show_table(b, appendix=True)")
+    mixed.outputs = [
+        table_output("Body result table"),
+        table_output("Reference values", metadata=APPENDIX_METADATA),
+    ]
+    nb = case_notebook(make_record(), [factors, mixed])
+    nb.cells[-2:-1] = [heading, listing]  # the Sources heading and its list, tagged
+    return nb
+
+
+def test_export_html_moves_appendix_cells_to_the_end():
+    soup = soup_of(export_html(appendix_notebook()))
+    main = soup.find("main")
+    appendix = main.find("section", class_="c3-appendix")
+    assert appendix is main.find_all(recursive=False)[-1]  # the last thing in the body
+    assert appendix.h2.get_text() == "Appendix: reference tables"
+    items = appendix.find_all("details", class_="c3-appendix-item", recursive=False)
+    # in notebook order: the tagged cell, the flagged output, the tagged heading with its list
+    assert [d.summary.h3.get_text() for d in items] == [
+        "Emission factors used", "Reference values", "Sources",
+    ]  # fmt: skip
+    assert not any(d.has_attr("open") for d in items)  # folded on screen
+    assert "Every source used." in items[2].get_text() and "Numbered sources" in str(items[2])
+    assert not appendix.find("details", class_="c3-reference")  # no fold inside a fold
+    body = main.get_text(" ", strip=True).split("Appendix: reference tables")[0]
+    assert "Body result table" in body
+    assert not any(t in body for t in ("Emission factors used", "Reference values", "Every source"))
+
+
+def test_export_html_appendix_in_contents_and_summary_links():
+    soup = soup_of(export_html(appendix_notebook()))
+    toc = [a.get_text() for a in soup.select("nav.c3-toc a")]
+    assert toc[-4:] == ["Appendix: reference tables", "Emission factors used",
+                        "Reference values", "Sources"]  # fmt: skip
+    sources = next(a for a in soup.select(".c3-summary a") if a.get_text() == "Sources")
+    target = soup.find(id=sources["href"][1:])
+    assert target.name == "h3" and target.find_parent("details", class_="c3-appendix-item")
+
+
+def test_export_html_without_appendix_cells_has_no_appendix():
+    assert "c3-appendix" not in str(soup_of(export_html(case_notebook(make_record()))).main)
+
+
+def test_export_html_prints_every_fold_open():
+    css = "".join(s.get_text() for s in soup_of(export_html(appendix_notebook())).find_all("style"))
+    rules = "".join(re.findall(r"@media print \{(.*?)\n\}", css, re.S))
+    assert "details::details-content { content-visibility: visible; display: block; }" in rules
+    assert ".c3-appendix { break-before: page; }" in rules
+
+
+def test_merge_parameters_shows_the_values_used_once():
+    nb = case_notebook(make_record())
+    nb.cells[2].source = (
+        'pair: str = "pasig-taipei"  # city-pair id\nseed: int = 42  # random seed [-]\nn = 5'
+    )
+    injected = nbformat.v4.new_code_cell('# Parameters\npair = "bangkok-san-diego"\nn = 7\nx = 1\n')
+    injected.metadata["tags"] = ["injected-parameters"]
+    nb.cells.insert(3, injected)
+    soup = soup_of(export_html(nb))
+    folds = [d for d in soup.select("details.c3-code") if d.summary.get_text() == "Show parameters"]
+    assert len(folds) == 1
+    assert folds[0].find("pre").get_text().splitlines() == [
+        'pair: str = "bangkok-san-diego"  # city-pair id',
+        "seed: int = 42  # random seed [-]",
+        "n = 7",
+        "x = 1",
+    ]
+
+
+def test_sanitize_html_keeps_scroll_regions_only():
+    kept = sanitize_html('<div class="c3-table-scroll" tabindex="0" role="region" aria-label="T">x</div>')
+    assert 'tabindex="0"' in kept and 'role="region"' in kept and 'aria-label="T"' in kept
+    dropped = sanitize_html('<div tabindex="5" role="button">x</div>')
+    assert "tabindex" not in dropped and "role" not in dropped

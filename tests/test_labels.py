@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from c3lib.kit.labels import for_reader, format_value, kind, label, relabel
+from c3lib.kit.labels import for_reader, format_value, header, is_code, kind, label, relabel
 from c3lib.reference import reference_table
 
 
@@ -47,6 +47,24 @@ def test_for_reader_rows_of_named_quantities():
         index=["car_share", "bikes", "trip_km"],
     )
     out = for_reader(df)
-    assert out["value"].tolist() == ["12 %", "1,660", "3.58"]
-    assert out["unit"].tolist() == ["%", "bikes", "km"]
+    assert out["Value"].tolist() == ["12 %", "1,660", "3.58"]
+    assert out["Unit"].tolist() == ["%", "bikes", "km"]
     assert out.index[0] == "Share of bike trips that replace a car trip [%]"
+
+
+def test_header_from_table_or_spelled_out():
+    assert header("ship_class") == "Ship class"  # in the table
+    assert header("anchor_speed_kn") == "Anchor speed [kn]"  # spelled out, unit from suffix
+    assert header("tug_hours_total") == "Tug hours total"
+    assert header("ship class") == "Ship class" and header("calls/yr") == "calls/yr"
+    assert header("Pasig") == "Pasig" and header("PM2.5") == "PM2.5" and header(2025) == 2025
+
+
+def test_is_code():
+    assert is_code("berth_h") and not is_code("Berth") and not is_code(3)
+
+
+def test_labels_cover_generic_columns():
+    assert [label(c) for c in ("field", "value", "unit", "quality", "source")] == [
+        "Input", "Value", "Unit", "Quality", "Source",
+    ]  # fmt: skip

@@ -235,21 +235,27 @@ def test_compare_html_sets_pairs_side_by_side(catalog, out):
     a, b, c = picked(catalog)
     soup = soup_of(compare_html(catalog, "bike-sharing", collect_states(catalog, out)))
     table = soup.find("table", class_="c3-compare")
-    top = [text_of(th) for th in table.thead.find_all("tr")[0].find_all("th")]
-    assert top == ["Result", "Unit", catalog.pairs[a].name, catalog.pairs[b].name]  # catalog order
-    sub = [text_of(th) for th in table.thead.find_all("tr")[1].find_all("th")]
+    head = [text_of(th) for th in table.thead.find_all("th")]
+    assert head == ["Pair", "Mentor city", "Mentor", "Learning city", "Learning", "Pair"]
     names = {p: catalog.roles(p) for p in (a, b)}
-    assert sub == [
-        f"{names[a]['mentor'].name} mentor", f"{names[a]['learning'].name} learning", "Pair",
-        f"{names[b]['mentor'].name} mentor", f"{names[b]['learning'].name} learning", "Pair",
-    ]  # fmt: skip
-    rows = {tr.th.get_text(): [td.get_text() for td in tr.find_all("td")] for tr in table.tbody}
+    # pairs in rows (catalog order), one group of rows per result
+    groups = {
+        text_of(tb.find("tr").th): [[text_of(c) for c in tr.find_all(["th", "td"])]
+                                    for tr in tb.find_all("tr")[1:]]
+        for tb in table.find_all("tbody")
+    }  # fmt: skip
+    city = {p: (names[p]["mentor"].name, names[p]["learning"].name) for p in (a, b)}
+    pa, pb = catalog.pairs[a].name, catalog.pairs[b].name
     # pair A: stations 130 / 45; pair B recorded ten times those values
-    assert rows["Stations needed"] == ["stations", "130", "45", "—", "1,300", "450", "—"]
-    assert rows["Avoided emissions, PM2.5 (planned)"] == [
-        "t/yr", "1.5", "0.25", "—", "15", "2.5", "—",
+    assert groups["Stations needed [stations]"] == [
+        [pa, city[a][0], "130", city[a][1], "45", "—"],
+        [pb, city[b][0], "1,300", city[b][1], "450", "—"],
+    ]
+    assert groups["Avoided emissions, PM2.5 (planned) [t/yr]"][1] == [
+        pb, city[b][0], "15", city[b][1], "2.5", "—",
     ]  # fmt: skip
-    assert rows["Cities compared"] == ["cities", "—", "—", "2", "—", "—", "20"]
+    assert groups["Cities compared [cities]"][0][-1] == "2"
+    assert groups["Cities compared [cities]"][1][-1] == "20"
     page = text_of(soup)
     assert "latest run failed; this is the last good build" in page
     assert f"Not built for this action: {catalog.pairs[c].name}" in page
@@ -401,7 +407,9 @@ def test_index_and_compare_mark_placeholder_runs(catalog, tmp_path):
         in text_of(soup.find(class_="c3-placeholder-banner")).lower()
     )
     stations = next(
-        tr for tr in soup.find("table", class_="c3-compare").tbody if "Stations" in tr.th.text
+        tb
+        for tb in soup.find("table", class_="c3-compare").find_all("tbody")
+        if "Stations" in tb.th.text
     )
     marked = [td for td in stations.find_all("td") if "c3-placeholder-value" in td.get("class", [])]
     assert [td.get_text(" ", strip=True) for td in marked] == ["45 placeholder"]  # A's learning

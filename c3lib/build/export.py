@@ -25,6 +25,16 @@ finishing pass over the rendered HTML. What a reviewer gets:
   form, frame, object or inline SVG, no event handler, no link but to the page's own
   anchors, no image but an embedded raster one. The template's own markup and stylesheet
   are not notebook content and are kept as they are.
+- **Report body, then appendix.** Reference tables (emission factors, reference values,
+  declared inputs, the full assumptions and sources) go to an *Appendix* at the end of the
+  page: a cell tagged ``appendix`` moves there (a Markdown cell opening with a heading
+  titles the cells after it), and so does an output the kit flagged
+  (:data:`c3lib.kit.casestudy.APPENDIX_METADATA`, ``show_table(..., appendix=True)``).
+  Each item is folded in a ``<details>`` on screen and printed open (CSS only).
+- **The learning city first.** In the body, a table captioned for the mentor city
+  ("Taipei (mentor): …") is folded under its caption; the learning city's stays open.
+- **Parameters shown once**: the values papermill injected are written into the
+  ``parameters`` cell (the injected cell goes), so the page shows the values the run used.
 - **Provenance footer**: c3lib version, commit, params hash, build time, parameters.
 """
 
@@ -62,6 +72,9 @@ __all__ = [
     "PLACEHOLDER_SHARE",
     "placeholder_inputs",
     "summary_context",
+    "APPENDIX_TAG",
+    "APPENDIX_TITLE",
+    "merge_parameters",
     "prepare",
     "finish_page",
     "export_html",
@@ -88,6 +101,10 @@ _DROPPED_MIMES = (WIDGET_MIME, "application/javascript", "text/vnd.mermaid")
 _BARE_REPR = re.compile(r"^<.*>$", re.S)
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 _STEP_LABEL = {"done": "done", "in-progress": "in progress", "not-started": "not started"}
+#: The cell tag that moves a cell to the appendix at the end of the case study.
+APPENDIX_TAG = "appendix"
+APPENDIX_TITLE = "Appendix: reference tables"
+_ASSIGNMENT = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*(?P<annotation>:[^=#]*)?=\s*(?P<value>.*)$")
 
 
 # --- Math -----------------------------------------------------------------------------
@@ -161,6 +178,7 @@ SAFE_ATTRIBUTES = {
     "ol": {"start", "reversed", "type"},
     "li": {"value"},
     "details": {"open"},
+    "div": {"tabindex", "role", "aria-label"},
     "time": {"datetime"},
     "data": {"value"},
     "col": {"span", "width"},
@@ -208,6 +226,10 @@ def _safe_attribute(tag: str, attr: str, value: str) -> str | None:
         return value if tag == "img" and _DATA_IMAGE.fullmatch(value) else None
     if attr == "style":
         return _safe_style(value)
+    if attr == "tabindex":  # in the reading order or out of it, never ahead of it
+        return value if value in ("0", "-1") else None
+    if attr == "role":
+        return value if value in ("region", "note", "group") else None
     return value
 
 
@@ -537,8 +559,68 @@ def _image_alt(out: dict, section: str) -> str:
     return f"Chart{where} (the workbook gives no text description of it)"
 
 
+def _tags(cell) -> list:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def merge_parameters(nb: nbformat.NotebookNode) -> None:
+    """Write the values of the ``injected-parameters`` cell into the ``parameters`` cell.
+
+    Each ``name = value`` papermill injected replaces the value of that name's line in the
+    parameters cell, keeping its type annotation and comment; a name the cell does not
+    have is added at its end. The injected cell is removed, so the page shows one cell
+    with the values the run used. In place.
+    """
+    cells = nb.cells
+    params = next((c for c in cells if "parameters" in _tags(c)), None)
+    injected = [c for c in cells if "injected-parameters" in _tags(c)]
+    if params is None or not injected:
+        return
+    values: dict[str, str] = {}
+    for cell in injected:
+        for line in cell.source.splitlines():
+            m = _ASSIGNMENT.match(line.strip())
+            if m and not line.startswith((" ", "\t")):
+                values[m["name"]] = m["value"].strip()
+    lines = params.source.splitlines()
+    for i, line in enumerate(lines):
+        m = _ASSIGNMENT.match(line)
+        if m and m["name"] in values:
+            value, hash_, comment = m["value"].partition("  #")
+            annotation = (m["annotation"] or "").rstrip()
+            left = f"{m['name']}{annotation} = " if annotation else f"{m['name']} = "
+            lines[i] = left + values.pop(m["name"]) + (f"  #{comment}" if hash_ else "")
+    lines += [f"{name} = {value}" for name, value in values.items()]
+    params.source = "\n".join(lines)
+    nb.cells = [c for c in cells if "injected-parameters" not in _tags(c)]
+
+
+def _split_appendix_outputs(nb: nbformat.NotebookNode) -> None:
+    """Move the outputs the kit flagged for the appendix into cells tagged ``appendix``."""
+    cells = []
+    for cell in nb.cells:
+        cells.append(cell)
+        outs = cell.get("outputs") or []
+        flagged = [o for o in outs if (o.get("metadata") or {}).get("c3", {}).get("appendix")]
+        if not flagged or APPENDIX_TAG in _tags(cell):
+            continue
+        cell.outputs = [o for o in outs if o not in flagged]
+        extra = copy.deepcopy(cell)
+        extra.source = ""
+        extra.outputs = flagged
+        extra.metadata["tags"] = [APPENDIX_TAG, "remove-input"]
+        extra.metadata.pop("c3", None)
+        if "id" in cell:
+            extra["id"] = f"{cell['id']}-appendix"[-64:]
+        cells.append(extra)
+    nb.cells = cells
+
+
 def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` ready for a static page.
+
+    - the injected parameters are written into the parameters cell (:func:`merge_parameters`);
+    - outputs flagged for the appendix get a cell of their own, tagged ``appendix``;
 
     - widget views and saved widget state go (each explorer carries a static HTML
       rendering in the same output), and so do JavaScript and Mermaid outputs: the page
@@ -549,6 +631,8 @@ def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
+    merge_parameters(nb)
+    _split_appendix_outputs(nb)
     section, title_cell = "", None
     for cell in nb.cells:
         if cell.cell_type == "markdown":
@@ -627,11 +711,112 @@ def _outline(soup) -> None:
             a.unwrap()
 
 
-def finish_page(page: str) -> str:
-    """The finishing pass over a rendered case study (see module docstring)."""
+def _appendix_title(cells: list) -> str:
+    """The first caption of ``cells``, marked as repeating the title it becomes."""
+    for cell in cells:
+        cap = cell.find("caption") or cell.find("figcaption")
+        if cap is not None and cap.get_text(strip=True):
+            if cap.name == "caption":
+                cap["class"] = [*cap.get("class", []), "c3-caption-repeats"]
+            return " ".join(cap.get_text(" ", strip=True).split())
+    return "Reference table"
+
+
+def _appendix(soup) -> None:
+    """Move the cells marked for the appendix into one section at the end of ``<main>``.
+
+    Cells are grouped: a Markdown cell that opens with a heading starts a group titled by
+    that heading, and the marked cells right after it join it; any other marked cell is a
+    group of its own, titled by its first caption. Each group is a ``<details>`` (closed on
+    screen, open in print) whose ``<summary>`` holds its title as an ``<h3>``.
+    """
+    main = soup.find("main")
+    marked = main.find_all("div", class_="c3-appendix-cell") if main is not None else []
+    if not marked:
+        return
+    groups: list[tuple[str | None, list]] = []
+    for cell in marked:
+        heading = None
+        first = next((t for t in cell.find_all(True) if t.name not in ("div",)), None)
+        if (
+            first is not None
+            and first.name in ("h1", "h2", "h3", "h4")
+            and cell.find(class_="jp-MarkdownCell")
+        ):
+            heading = " ".join(first.get_text(" ", strip=True).split())
+            first.decompose()
+        joined = (
+            heading is None
+            and groups
+            and groups[-1][1][-1].find_next_sibling(True) is cell
+            and groups[-1][0] is not None
+        )
+        if joined:
+            groups[-1][1].append(cell)
+        else:
+            groups.append((heading, [cell]))
+    section = soup.new_tag("section", attrs={"class": "c3-appendix", "aria-labelledby": "appendix"})
+    h2 = soup.new_tag("h2", id="appendix")
+    h2.string = APPENDIX_TITLE
+    intro = soup.new_tag("p", attrs={"class": "c3-appendix-intro"})
+    intro.string = (
+        "The reference tables behind the case study, each folded: open one to read it. "
+        "They are printed in full."
+    )
+    section.extend([h2, intro])
+    for heading, cells in groups:
+        details = soup.new_tag("details", attrs={"class": "c3-appendix-item"})
+        summary = soup.new_tag("summary")
+        h3 = soup.new_tag("h3")
+        h3.string = heading or _appendix_title(cells)
+        summary.append(h3)
+        details.append(summary)
+        for cell in cells:
+            for inner in cell.find_all("details", class_="c3-reference"):
+                inner_summary = inner.find("summary", recursive=False)
+                if inner_summary is not None:
+                    inner_summary.decompose()
+                inner.unwrap()
+            details.append(cell.extract())
+        section.append(details)
+    main.append(section)
+
+
+def _fold_mentor_tables(soup, mentor: str) -> None:
+    """Fold the body's tables captioned for the mentor city ("Taipei (mentor): …", "Taipei: …").
+
+    The learning city's tables of the same kind stay open beside them; each folded table
+    keeps its caption as the fold's title and prints open.
+    """
+    main = soup.find("main")
+    if main is None or not mentor:
+        return
+    prefixes = (f"{mentor} (mentor)", f"{mentor}:")
+    for cap in main.find_all("caption"):
+        if cap.find_parent(class_=("c3-appendix", "c3-summary")) or cap.find_parent("details"):
+            continue
+        text = " ".join(cap.get_text(" ", strip=True).split())
+        block = cap.find_parent("div", class_="c3-table-block")
+        if block is None or not text.startswith(prefixes):
+            continue
+        fold = soup.new_tag("details", attrs={"class": "c3-mentor-fold"})
+        summary = soup.new_tag("summary")
+        summary.string = text
+        cap["class"] = [*cap.get("class", []), "c3-caption-repeats"]
+        block.wrap(fold)
+        fold.insert(0, summary)
+
+
+def finish_page(page: str, mentor: str = "") -> str:
+    """The finishing pass over a rendered case study (see module docstring).
+
+    ``mentor``: the mentor city's name, whose detail tables in the body are folded.
+    """
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(page, features="html.parser")
+    _fold_mentor_tables(soup, mentor)
+    _appendix(soup)
     _outline(soup)
     for img in soup.find_all("img"):
         if not img.get("alt", "").strip():
@@ -664,4 +849,5 @@ def export_html(
         c.metadata.get("c3", {}).get("summary_after") for c in ready.cells
     )
     body, _ = html_exporter(code).from_notebook_node(ready, resources={"c3": context})
-    return finish_page(body)
+    mentor = ((record or {}).get("cities") or {}).get("mentor") or {}
+    return finish_page(body, str(mentor.get("name") or ""))

@@ -466,28 +466,30 @@ def compare_html(catalog: Catalog, action_id: str, states: dict[tuple[str, str],
     if not built:
         parts.append("<p>No pair has a built case study for this action yet.</p>")
     else:
-        top = "".join(
-            f'<th scope="colgroup" colspan="{len(roles)}">'
-            f'<a href="../{_esc(p.id)}/{_esc(action.id)}.html">{_esc(p.name)}</a></th>'
-            for p, _ in built
-        )
-        sub = []
-        for _, record in built:
-            for role in roles:
-                city = (record.get("cities") or {}).get(role) or {}
-                name = city.get("name", role.capitalize())
-                extra = f' <span class="c3-role">{_esc(role)}</span>' if city else ""
-                sub.append(f'<th scope="col" class="c3-num">{_esc(name)}{extra}</th>')
         marked = {
             pair.id: {p["role"] for p in placeholder_inputs(record) if p["flagged"]}
             for pair, record in built
         }
-        body_rows = []
+        # pairs in rows, metrics in row groups: the table keeps its width for any number of pairs
+        head = ['<th scope="col">Pair</th>']
+        for role in roles:
+            if role != "pair":
+                head.append(f'<th scope="col">{_esc(role.capitalize())} city</th>')
+            head.append(f'<th scope="col" class="c3-num">{_esc(role.capitalize())}</th>')
+        groups = []
         for key, row in keys.items():
-            tds = []
-            for pair, _ in built:
+            unit = f" [{_esc(row['unit'])}]" if row["unit"] else ""
+            trs = [
+                f'<tr class="c3-compare-metric"><th scope="rowgroup" colspan="{len(head)}">'
+                f"{_esc(row['label'])}{unit}</th></tr>"
+            ]
+            for pair, record in built:
                 got = values[pair.id].get(key, {})
+                tds = []
                 for role in roles:
+                    if role != "pair":
+                        city = (record.get("cities") or {}).get(role) or {}
+                        tds.append(f"<td>{_esc(city.get('name', '—'))}</td>")
                     v = got.get(role)
                     if v is None:
                         tds.append('<td class="c3-num c3-muted">—</td>')
@@ -499,20 +501,20 @@ def compare_html(catalog: Catalog, action_id: str, states: dict[tuple[str, str],
                         )
                     else:
                         tds.append(f'<td class="c3-num">{_esc(format_number(float(v)))}</td>')
-            body_rows.append(
-                f'<tr><th scope="row">{_esc(row["label"])}</th><td>{_esc(row["unit"])}</td>'
-                f"{''.join(tds)}</tr>"
-            )
+                trs.append(
+                    f'<tr><th scope="row"><a href="../{_esc(pair.id)}/{_esc(action.id)}.html">'
+                    f"{_esc(pair.name)}</a></th>{''.join(tds)}</tr>"
+                )
+            groups.append(f"<tbody>{''.join(trs)}</tbody>")
         parts.append(
             '<section aria-labelledby="headline-title"><h2 id="headline-title">Headline results'
             "</h2>"
             '<div class="c3-scroll" tabindex="0" role="region" '
             'aria-label="Table of headline results by pair">'
             f'<table class="c3-table c3-compare"><caption>{_esc(action.title)}: headline results '
-            f"by pair and city (— where a pair's run did not record the metric)</caption>"
-            '<thead><tr><th scope="col" rowspan="2">Result</th>'
-            f'<th scope="col" rowspan="2">Unit</th>{top}</tr><tr>{"".join(sub)}</tr></thead>'
-            f"<tbody>{''.join(body_rows)}</tbody></table></div></section>"
+            f"by pair, one group of rows per result (— where a pair's run did not record "
+            f"it)</caption><thead><tr>{''.join(head)}</tr></thead>"
+            f"{''.join(groups)}</table></div></section>"
         )
         banner = [
             f"<p><strong>{_esc(pair.name)}: built on placeholder data for {_esc(p['name'])}: "

@@ -10,17 +10,20 @@ that comes from params is HTML-escaped before display.
 from __future__ import annotations
 
 import base64
+import copy
 import html
 import io
 import math
 import re
 from dataclasses import dataclass
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from c3lib.exceptions import C3Error, ParamsError
+from c3lib.kit import labels
 from c3lib.params import (
     Action,
     Catalog,
@@ -55,10 +58,16 @@ __all__ = [
     "md_escape",
     "show_text",
     "table_html",
+    "appendix_html",
+    "APPENDIX_METADATA",
+    "LONG_TABLE_ROWS",
+    "TABLE_TOP_ROWS",
+    "NOT_ESTIMATED_NOTE",
     "show_context",
     "show_steps",
     "show_figure",
     "show_table",
+    "show_reference",
     "show_assumptions",
     "show_sources",
     "publish",
@@ -522,20 +531,245 @@ def format_number(value: float) -> str:
     return f"{value:.4g}"
 
 
-def table_html(df: pd.DataFrame, caption: str = "") -> str:
-    """An escaped HTML table with an optional caption."""
-    body = df.to_html(
-        escape=True, na_rep="—", border=0, classes="c3-table", float_format=format_number
+#: A table of more rows than this shows its first :data:`TABLE_TOP_ROWS`, the rest folded.
+LONG_TABLE_ROWS = 15
+TABLE_TOP_ROWS = 10
+#: A table of more columns than this is set small in print, to fit the page width.
+WIDE_TABLE_COLUMNS = 5
+#: ... and of more than this, set smaller still, its numbers free to wrap: never cut.
+WIDER_TABLE_COLUMNS = 9
+#: A table of more columns than this and fewer than half as many rows is shown turned.
+TRANSPOSE_COLUMNS = 8
+#: A text column with a cell longer than this wraps freely (sources, notes). [characters]
+LONG_TEXT_CHARS = 40
+#: A cell longer than this shows its first :data:`CELL_HEAD_CHARS`, the rest folded. [characters]
+LONG_CELL_CHARS = 160
+CELL_HEAD_CHARS = 90
+#: What a "—" in a reader table means, said under every table that has one.
+NOT_ESTIMATED_NOTE = "— not estimated or not applicable (never a zero)."
+# text that reads as a number (already formatted): right-aligned like one
+_NUMBER_TEXT = re.compile(r"^[−+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?\s?%?$")
+_CODE_COLUMNS = frozenset({"field", "input", "code", "parameter", "quantity", "item"})
+_YEAR_NAMES = re.compile(r"(?:^|_)years?$")
+
+
+def _missing(v) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    return isinstance(v, float | np.floating) and math.isnan(v)
+
+
+def _column_format(code, values: list, row_kinds: list[str]):
+    """How one column's cells read: a function of (row number, value) → (text, numeric)."""
+    how = labels.kind(code)
+    numbers = [
+        float(v)
+        for v in values
+        if isinstance(v, Real) and not isinstance(v, bool | np.bool_) and not _missing(v)
+    ]
+    whole = bool(numbers) and all(x.is_integer() for x in numbers)
+    year = (
+        whole
+        and isinstance(code, str)
+        and bool(_YEAR_NAMES.search(code.lower()))
+        and all(1000 <= x <= 2999 for x in numbers)
     )
-    if caption:
-        body = body.replace(">", f"><caption>{_esc(caption)}</caption>", 1)
-    return body
+
+    def cell(i: int, v) -> tuple[str, bool]:
+        if _missing(v):
+            return "—", True
+        if isinstance(v, bool | np.bool_):
+            return ("yes" if v else "no"), False
+        if isinstance(v, Real):
+            if year:
+                return str(int(v)), True
+            kind_here = how if how != "value" else row_kinds[i]
+            if kind_here == "value" and whole:
+                kind_here = "count"
+            return labels.format_value(float(v), kind_here), True
+        text = str(v)
+        if code in _CODE_COLUMNS:
+            text = labels.header(text)
+        elif code == "unit" and row_kinds[i] == "share" and text in ("fraction", "-", ""):
+            text = "%"
+        return text, bool(text) and bool(_NUMBER_TEXT.match(text))
+
+    return cell
 
 
-def _display_html(body: str, text: str) -> None:
+def _transposed_if_wide(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` turned a quarter (columns as rows) when it has many more columns than rows.
+
+    Only when its rows have names (or there is one row), so the new columns have headings.
+    """
+    plain = df.index.nlevels == 1 and df.index.name is None
+    plain = plain and pd.api.types.is_integer_dtype(df.index.dtype)
+    if len(df.columns) <= TRANSPOSE_COLUMNS or len(df) >= len(df.columns) / 2:
+        return df
+    if plain and len(df) > 1:
+        return df
+    out = df.T
+    if plain:
+        out.columns = [""]
+    return out
+
+
+def _long_cell(text: str) -> str:
+    """Escaped cell text; a long one shows its opening words with the rest folded (opened in print)."""
+    if len(text) <= LONG_CELL_CHARS:
+        return _esc(text)
+    cut = text.rfind(" ", 0, CELL_HEAD_CHARS)
+    cut = cut if cut > CELL_HEAD_CHARS // 2 else CELL_HEAD_CHARS
+    return (
+        f'<details class="c3-cell-more"><summary>{_esc(text[:cut])}</summary>'
+        f"{_esc(text[cut:])}</details>"
+    )
+
+
+def _reader_parts(df: pd.DataFrame):
+    """The index as row-heading columns (none for a plain row number), the header rows."""
+    plain_index = df.index.nlevels == 1 and df.index.name is None and (
+        pd.api.types.is_integer_dtype(df.index.dtype) or df.index.empty
+    )
+    if plain_index:
+        index_cols: list[list] = []
+        index_names: list = []
+    else:
+        index_cols = [list(df.index.get_level_values(n)) for n in range(df.index.nlevels)]
+        index_names = list(df.index.names)
+    cols = list(df.columns)
+    levels = df.columns.nlevels
+    keys = [c if isinstance(c, tuple) else (c,) for c in cols]
+    return index_cols, index_names, keys, levels
+
+
+def _thead(index_names: list, keys: list[tuple], levels: int) -> str:
+    rows = []
+    for lvl in range(levels):
+        cells = []
+        if lvl == 0:
+            for name in index_names:
+                span = f' rowspan="{levels}"' if levels > 1 else ""
+                text = "" if name is None else labels.header(name)
+                cells.append(f'<th scope="col"{span}>{_esc(text)}</th>')
+        j = 0
+        while j < len(keys):
+            k = j
+            while (
+                lvl < levels - 1 and k + 1 < len(keys) and keys[k + 1][: lvl + 1] == keys[j][: lvl + 1]
+            ):
+                k += 1
+            code = keys[j][lvl]
+            span = f' colspan="{k - j + 1}" scope="colgroup"' if k > j else ' scope="col"'
+            text = "" if code is None else labels.header(code)
+            cells.append(f"<th{span}>{_esc(text)}</th>")
+            j = k + 1
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<thead>{''.join(rows)}</thead>"
+
+
+def _tbody(rows: list[str]) -> str:
+    return f"<tbody>{''.join(rows)}</tbody>"
+
+
+def table_html(
+    df: pd.DataFrame,
+    caption: str = "",
+    note: str = "",
+    long_rows: int = LONG_TABLE_ROWS,
+    top_rows: int = TABLE_TOP_ROWS,
+) -> str:
+    """A reader's HTML table: labels with units, no row numbers, aligned and formatted cells.
+
+    Column and index names become reader labels (:func:`c3lib.kit.labels.header`: the one
+    label table, or a snake_case name spelled out); a plain row-number index is left out;
+    text is left-aligned and numbers right-aligned, each column formatted by its kind
+    (shares as percentages, counts and whole numbers without decimals, years as years,
+    else four significant figures); a missing value reads "—", with a note under the table.
+    The table sits in a marked container that scrolls sideways on screen when it is wider
+    than the page. A table of more than ``long_rows`` rows shows its first ``top_rows``,
+    the rest folded under "Show all" (a ``<details>``, opened in print). Everything is
+    escaped.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table, with code names or labels as column and index names.
+    caption : str, optional
+        One line saying what the table shows.
+    note : str, optional
+        A line under the table (after the "—" note, when there is one).
+    long_rows, top_rows : int, optional
+        Fold a table longer than ``long_rows`` after its first ``top_rows`` rows. [rows]
+    """
+    df = _transposed_if_wide(df)
+    index_cols, index_names, keys, levels = _reader_parts(df)
+    code_column = next((j for j, k in enumerate(keys) if k[-1] in _CODE_COLUMNS), None)
+    if index_cols:
+        row_codes = [idx[-1] if isinstance(idx, tuple) else idx for idx in df.index]
+    elif code_column is not None:
+        row_codes = df.iloc[:, code_column].tolist()
+    else:
+        row_codes = [None] * len(df)
+    row_kinds = [labels.kind(c) for c in row_codes]
+    formats = [
+        _column_format(key[-1], df.iloc[:, j].tolist(), row_kinds) for j, key in enumerate(keys)
+    ]
+    long_text = [
+        any(isinstance(v, str) and len(v) > LONG_TEXT_CHARS for v in df.iloc[:, j].tolist())
+        for j in range(len(keys))
+    ]
+    body_rows, any_missing = [], False
+    for i in range(len(df)):
+        cells = []
+        for level in index_cols:
+            v = level[i]
+            text = "—" if _missing(v) else str(labels.header(v) if isinstance(v, str) else v)
+            cells.append(f'<th scope="row">{_esc(text)}</th>')
+        for j in range(len(keys)):
+            v = df.iat[i, j]
+            text, numeric = formats[j](i, v)
+            any_missing = any_missing or _missing(v)
+            if numeric:
+                cells.append(f'<td class="c3-num">{_esc(text)}</td>')
+            else:
+                cls = "c3-text c3-long" if long_text[j] else "c3-text"
+                cells.append(f'<td class="{cls}" style="text-align: left">{_long_cell(text)}</td>')
+        body_rows.append(f"<tr>{''.join(cells)}</tr>")
+    n_cols = len(index_cols) + len(keys)
+    cls = "c3-table c3-reader" + (" c3-wide" if n_cols > WIDE_TABLE_COLUMNS else "")
+    cls += " c3-wider" if n_cols > WIDER_TABLE_COLUMNS else ""
+    head = _thead(index_names, keys, levels)
+    cap = f"<caption>{_esc(caption)}</caption>" if caption else ""
+    region = _esc(caption or "Table")
+    folded = len(body_rows) > long_rows
+    shown = body_rows[:top_rows] if folded else body_rows
+    out = [
+        f'<div class="c3-table-scroll" tabindex="0" role="region" aria-label="{region}">'
+        f'<table class="{cls}">{cap}{head}{_tbody(shown)}</table></div>'
+    ]
+    if folded:
+        rest = body_rows[top_rows:]
+        out.append(
+            f'<details class="c3-more"><summary>Show all {len(body_rows)} rows '
+            f"({len(rest)} more)</summary>"
+            f'<div class="c3-table-scroll" tabindex="0" role="region" '
+            f'aria-label="{region}, rows {top_rows + 1} to {len(body_rows)}">'
+            f'<table class="{cls} c3-continued"><caption>{_esc(caption or "Table")} '
+            f"(continued: rows {top_rows + 1}–{len(body_rows)})</caption>{head}{_tbody(rest)}"
+            "</table></div></details>"
+        )
+    notes = ([NOT_ESTIMATED_NOTE] if any_missing else []) + ([note] if note else [])
+    if notes:
+        out.append(f'<p class="c3-table-note">{_esc(" ".join(notes))}</p>')
+    return f'<div class="c3-table-block">{"".join(out)}</div>'
+
+
+def _display_html(body: str, text: str, appendix: bool = False) -> None:
     from IPython.display import display
 
-    display({"text/html": body, "text/plain": text}, raw=True)
+    metadata = copy.deepcopy(APPENDIX_METADATA) if appendix else None
+    display({"text/html": body, "text/plain": text}, raw=True, metadata=metadata)
 
 
 def show_context(case: Case) -> None:
@@ -562,14 +796,23 @@ def show_context(case: Case) -> None:
         f"learning city <strong>{_esc(case.learning.name)}</strong> "
         f"({_esc(case.learning.country)}).{flag}</p><p>{focus_txt}</p></div>"
     )
-    body += table_html(context_table(case), caption="City profiles (quality flag per value)")
+    profile = context_table(case)
+    profile.columns = pd.MultiIndex.from_tuples(
+        [
+            (f"{case.cities[c.split()[0]].name} ({c.split()[0]})", "Quality" if " " in c else "Value")
+            for c in profile.columns
+        ]
+    )
+    body += table_html(profile, caption="City profiles (quality flag and level per value)")
     _display_html(body, f"{p.name}: mentor {case.mentor.name}, learning {case.learning.name}")
 
 
 def show_steps(case: Case) -> None:
     """Display the action-list steps with this pair's status."""
     df = steps_table(case).drop(columns="id").set_index("step")
-    _display_html(table_html(df, caption=f"Action list: {case.action.title}"), df.to_string())
+    # the case study's summary lists the steps and their status: the full table (notes and
+    # sources) is reference, folded here and moved to the appendix
+    show_table(df, f"Action list: {case.action.title} (status, notes, sources)", appendix=True)
 
 
 def show_figure(fig, caption: str, alt: str, dpi: int = 96) -> None:
@@ -617,9 +860,40 @@ def figure_png(fig, dpi: int = 96) -> bytes:
     return buf.getvalue()
 
 
-def show_table(df: pd.DataFrame, caption: str = "") -> None:
-    """Display a DataFrame as an escaped, captioned table."""
-    _display_html(table_html(df, caption), df.to_string())
+#: Output metadata that moves an output to the case study's appendix (c3lib.build.export).
+APPENDIX_METADATA = {"c3": {"appendix": True}}
+
+
+def appendix_html(body: str, title: str) -> str:
+    """``body`` folded under ``title``: how a reference table shows in JupyterLab."""
+    return f'<details class="c3-reference"><summary>{_esc(title)}</summary>{body}</details>'
+
+
+def show_table(df: pd.DataFrame, caption: str = "", note: str = "", appendix: bool = False) -> None:
+    """Display a DataFrame as a reader's table (:func:`table_html`).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    caption : str, optional
+        One line saying what it shows.
+    note : str, optional
+        A line under the table.
+    appendix : bool, optional
+        A reference table (emission factors, reference values, declared inputs): folded in
+        the notebook and moved to the case study's appendix by the export.
+    """
+    body = table_html(df, caption, note)
+    if appendix:
+        _display_html(appendix_html(body, caption or "Reference table"), df.to_string(), True)
+    else:
+        _display_html(body, df.to_string())
+
+
+def show_reference(df: pd.DataFrame, caption: str, note: str = "") -> None:
+    """Display a reference table for the appendix: ``show_table(..., appendix=True)``."""
+    show_table(df, caption, note, appendix=True)
 
 
 def show_assumptions(df: pd.DataFrame) -> None:

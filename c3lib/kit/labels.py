@@ -8,6 +8,7 @@ says how a value is shown: ``share`` as a percentage, ``count`` as a whole numbe
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from numbers import Real
 
@@ -15,7 +16,7 @@ import pandas as pd
 
 from c3lib.reference import reference_table
 
-__all__ = ["KINDS", "label", "kind", "format_value", "relabel", "for_reader"]
+__all__ = ["KINDS", "label", "header", "is_code", "kind", "format_value", "relabel", "for_reader"]
 
 KINDS = ("share", "count", "value")
 
@@ -32,6 +33,41 @@ def label(code) -> str:
         return code
     found = _table().get(code)
     return found[0] if found else code
+
+
+#: Unit suffixes of code names (STYLE.md: a name that crosses a boundary carries its unit).
+_UNIT_SUFFIXES = {
+    "km2": "km²", "kmh": "km/h", "km": "km", "kn": "kn", "nm": "nm", "kw": "kW", "kwh": "kWh",
+    "h": "h", "min": "min", "t": "t", "kg": "kg", "gj": "GJ", "pct": "%", "usd": "USD",
+}
+_SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[A-Za-z0-9.]+)+$")
+
+
+def is_code(text) -> bool:
+    """Whether ``text`` is a code name of the label table."""
+    return isinstance(text, str) and text in _table()
+
+
+def header(code) -> str:
+    """A column or row heading for ``code``: its label, else a snake_case name spelled out.
+
+    ``speed_kn`` not in the table would read "Speed [kn]"; a name with no underscore that
+    is not in the table (a city name, "PM2.5") is kept as it is.
+    """
+    if not isinstance(code, str):
+        return code
+    if code in _table():
+        return label(code)
+    if not _SNAKE.match(code):
+        # a lowercase phrase ("ship class") opens with a capital; ids and units stay as they are
+        return code[0].upper() + code[1:] if " " in code and code[0].islower() else code
+    words = code.split("_")
+    unit = _UNIT_SUFFIXES.get(words[-1].lower()) if len(words) > 1 else None
+    if unit:
+        words = words[:-1]
+    text = " ".join(words)
+    text = text[0].upper() + text[1:]
+    return f"{text} [{unit}]" if unit else text
 
 
 def kind(code) -> str:
