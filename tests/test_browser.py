@@ -53,6 +53,9 @@ EVIL_CITY = "philadelphia"
 EVIL_NAME = "<script>alert(1)</script>"
 EVIL_PAIR_NAME = '<img src=x onerror="alert(2)">'
 MAX_PAGE_BYTES = 1_500_000
+# issue 16: the report body, before the appendix, at most 15 screens at 1280 × 800
+SCREEN = {"width": 1280, "height": 800}
+MAX_BODY_SCREENS = 15
 # the case study to photograph: the first of these that was built
 SCREENSHOT_ORDER = ("bike-sharing", "emissions-inventory", "port-operations")
 BLOCKING = ("serious", "critical")
@@ -300,7 +303,10 @@ def test_comparison_pages_in_browser(site, browser):
 
 def test_case_study_toc_link_scrolls_to_heading(site, browser):
     page, _ = open_page(browser, site.out / PAIR / f"{site.showcase}.html")
-    link = page.locator("nav.c3-toc a").last
+    links = page.locator("nav.c3-toc a")
+    # a section in the body's second half: the folded appendix leaves too little page below
+    # its own headings to scroll them to the top
+    link = links.nth(links.count() // 2)
     target = link.get_attribute("href")
     link.click()
     page.wait_for_function(f"location.hash === {target!r}")
@@ -345,3 +351,56 @@ def test_case_study_prints_without_code(site, browser):
 def test_case_study_pages_are_small(site):
     sizes = {p.name: p.stat().st_size for p in site.case_studies}
     assert max(sizes.values()) < MAX_PAGE_BYTES, sizes
+
+
+BODY_JS = """() => {
+    const appendix = document.querySelector('.c3-appendix');
+    const end = appendix ? appendix.getBoundingClientRect().top + window.scrollY
+                         : document.documentElement.scrollHeight;
+    return end / window.innerHeight;
+}"""
+UNCONTAINED_JS = """() => {
+    const main = document.querySelector('main').getBoundingClientRect();
+    return Array.from(document.querySelectorAll('main table, main img')).filter(el => {
+        if (!el.checkVisibility()) return false;
+        const box = el.getBoundingClientRect();
+        const scroller = el.closest('.c3-table-scroll, .c3-scroll, .c3-explorer-table');
+        return box.right > main.right + 1 && !scroller;
+    }).map(el => (el.querySelector('caption') || el).textContent.trim().slice(0, 60) || el.tagName);
+}"""
+
+
+def test_case_study_body_fits_fifteen_screens(site, browser):
+    page = browser.plain.new_page()
+    page.set_viewport_size(SCREEN)
+    screens = {}
+    for path in site.case_studies:
+        page.goto(path.as_uri(), wait_until="load")
+        screens[path.parent.name + "/" + path.stem] = round(page.evaluate(BODY_JS), 1)
+    page.close()
+    assert all(v <= MAX_BODY_SCREENS for v in screens.values()), screens
+
+
+def test_case_study_tables_fit_screen_and_print(site, browser):
+    from c3lib.build.pdf import print_overflow
+
+    problems = []
+    for path in site.case_studies + site.compare:
+        page = browser.plain.new_page()
+        page.set_viewport_size(SCREEN)
+        page.goto(path.as_uri(), wait_until="load")
+        problems += [f"{path.name} at 1280 px: {t}" for t in page.evaluate(UNCONTAINED_JS)]
+        problems += [f"{path.name} in print: {t}" for t in print_overflow(page)]
+        page.close()
+    assert problems == []
+
+
+def test_appendix_folded_on_screen_printed_open(site, browser):
+    page, _ = open_page(browser, site.out / PAIR / f"{site.showcase}.html")
+    shown = "() => Array.from(document.querySelectorAll('.c3-appendix-item table'))" \
+        ".map(t => t.checkVisibility())"
+    on_screen = page.evaluate(shown)
+    assert on_screen and not any(on_screen)
+    page.emulate_media(media="print")
+    assert all(page.evaluate(shown))
+    page.close()
