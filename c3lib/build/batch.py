@@ -8,6 +8,7 @@ each output folder's lock (:func:`c3lib.build.store.output_lock`) meanwhile.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing
 
@@ -16,14 +17,24 @@ from c3lib.build.run import produce, produce_in_workers
 from c3lib.build.store import (
     Artifacts,
     RunResult,
+    artifact_digests,
     clean_stale_run_folders,
     clean_temporaries,
     commit,
+    discard,
+    file_digests,
     output_lock,
     up_to_date,
 )
 
-__all__ = ["run", "build"]
+__all__ = ["run", "build", "TAMPERED"]
+
+log = logging.getLogger("c3lib")
+
+TAMPERED = (
+    "its files were changed during the build by another process (a notebook writing "
+    "outside its folder?)"
+)
 
 
 def run(spec: RunSpec) -> RunResult:
@@ -68,6 +79,14 @@ def build(
     as each run finishes, so one process writes the outputs, a worker never needs the
     output folder, and this process holds at most one run's files at a time: its memory
     does not grow with the number of runs. Up-to-date targets start no worker at all.
+
+    Kernels cannot write outside their private folders where Linux offers Landlock
+    (:mod:`c3lib.build.confine`). Wherever it does not, the build still checks its work:
+    it notes the hash of every target's notebook, page and record as it finds them and
+    as it writes them, and after the last run compares them with the files. A target
+    whose files another process changed meanwhile is made again, once, with nothing else
+    running; if its files still differ they are removed (the target then reads as failed
+    and is made by the next build). Results are returned in the order of ``specs``.
     """
     with ExitStack() as locks:
         for out_dir in sorted({str(s.out_dir) for s in specs}):  # one order: no deadlock
@@ -83,24 +102,51 @@ def _build(
     on_result: Callable[[RunResult], None] | None,
     scheduler: str | None,
 ) -> list[RunResult]:
-    results = []
+    results: dict[tuple[str, str], RunResult] = {}
+    # each target's good files as this build leaves them, by hash: as found, then as written
+    expected = {(s.pair, s.action): file_digests(s.out_dir, s.pair, s.action) for s in specs}
     todo = []
     for s in specs:
         if up_to_date(s):
-            results.append(RunResult(s.pair, s.action, "cached"))
+            results[s.pair, s.action] = RunResult(s.pair, s.action, "cached")
             if on_result:
-                on_result(results[-1])
+                on_result(results[s.pair, s.action])
         else:
             todo.append(s)
-    if not todo:
-        return results
+    if todo:
+        for spec, result in _run_all(todo, jobs, scheduler, expected):
+            results[spec.pair, spec.action] = result
+            if on_result:
+                on_result(result)
+    changed = _changed(specs, expected)
+    if changed:  # made again, once, with nothing else running: then they are as written
+        for spec in changed:
+            log.warning("%s/%s: %s; making it again", spec.pair, spec.action, TAMPERED)
+        for spec, result in _run_all(changed, jobs, scheduler, expected):
+            results[spec.pair, spec.action] = result
+        for spec in _changed(changed, expected):
+            results[spec.pair, spec.action] = discard(spec, f"{TAMPERED}; its files are removed")
+    return [results[s.pair, s.action] for s in specs]
+
+
+def _run_all(
+    todo: list[RunSpec], jobs: int, scheduler: str | None, expected: dict
+) -> Iterator[tuple[RunSpec, RunResult]]:
+    """Produce and commit ``todo``, noting in ``expected`` the hashes of what is written."""
     with closing(_produce_all(todo, jobs, scheduler)) as produced:
         for spec, artifacts in produced:
-            results.append(commit(spec, artifacts))
+            result = commit(spec, artifacts)
+            if result.status == "ok":
+                expected[spec.pair, spec.action] = artifact_digests(artifacts)
             del artifacts
-            if on_result:
-                on_result(results[-1])
-    return results
+            yield spec, result
+
+
+def _changed(specs: list[RunSpec], expected: dict) -> list[RunSpec]:
+    """The targets whose good files are not what this build found or wrote."""
+    return [
+        s for s in specs if file_digests(s.out_dir, s.pair, s.action) != expected[s.pair, s.action]
+    ]
 
 
 def _produce_all(

@@ -22,6 +22,7 @@ run and kernel folders a killed build left in the temporary folder
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -47,6 +48,10 @@ __all__ = [
     "read_status",
     "up_to_date",
     "commit",
+    "GUARDED",
+    "file_digests",
+    "artifact_digests",
+    "discard",
     "clean_temporaries",
     "clean_stale_run_folders",
     "output_lock",
@@ -248,6 +253,58 @@ def _unwritten(spec: RunSpec, artifacts: Artifacts, path: Path, exc: OSError) ->
     except OSError:
         log.debug("%s/%s: no room for the error record either", spec.pair, spec.action)
     return result
+
+
+# --- what a build wrote, by hash: a target whose files changed behind its back ------------
+
+GUARDED = ("ipynb", "html", "json")  # a target's good files, checked after a build
+
+
+def _digest(data: str | bytes) -> str:
+    return hashlib.sha256(data if isinstance(data, bytes) else data.encode("utf-8")).hexdigest()
+
+
+def file_digests(out_dir: str | Path, pair: str, action: str) -> dict[str, str | None]:
+    """The sha256 of a target's notebook, page and record as they are (None: missing)."""
+    paths = target_paths(out_dir, pair, action)
+    out: dict[str, str | None] = {}
+    for key in GUARDED:
+        try:
+            out[key] = _digest(paths[key].read_bytes())
+        except OSError:
+            out[key] = None
+    return out
+
+
+def artifact_digests(artifacts: Artifacts) -> dict[str, str | None]:
+    """The sha256 of the good files a successful run's artifacts put in place."""
+    return {key: _digest(artifacts.files[key]) for key in GUARDED}
+
+
+def discard(spec: RunSpec, why: str) -> RunResult:
+    """Remove a target's files that cannot be trusted (record first) and record why.
+
+    The target then reads as failed with ``why``, and the next build makes it again.
+    """
+    paths = target_paths(spec.out_dir, spec.pair, spec.action)
+    for key in ("json", "html", "ipynb"):
+        try:
+            paths[key].unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not remove %s: %s", paths[key], exc)
+    record = {
+        "pair": spec.pair,
+        "action": spec.action,
+        "status": "failed",
+        "error": why,
+        "failed_cell": None,
+        "executed_notebook": None,
+    }
+    try:
+        atomic_write(paths["error"], json.dumps(record, indent=1, ensure_ascii=False))
+    except OSError as exc:
+        log.warning("could not write %s: %s", paths["error"], exc)
+    return RunResult(spec.pair, spec.action, "failed", error=why)
 
 
 # --- one build per output folder, and what a dead build left behind ---------------------
