@@ -236,3 +236,34 @@ def test_top_gap_largest_share_of_the_learning_city():
     got = top_gap(catalog, pair, states)
     assert (got["field"], got["action"]) == ("g", actions[1].title)
     assert top_gap(catalog, pair, {}) is None
+
+
+def test_takeaway_bike_sharing_counts_in_whole_numbers():
+    # 0.95 deaths a year rounds to "about 1 death"; 698.4 bikes to 698
+    def m(metric, value, unit, pollutant=None):
+        return {
+            "city": "bk",
+            "metric": metric,
+            "value": value,
+            "unit": unit,
+            "pollutant": pollutant,
+            "scope": "planned",
+        }
+
+    record = {
+        "action": "bike-sharing",
+        "cities": {"learning": {"id": "bk", "name": "Bangkok"}},
+        "metrics": [
+            m("avoided_emissions", 136.3, "t/yr", "CO2"),
+            m("bikes_needed", 698.4, "bikes"),
+            m("deaths_avoided", 0.95, "deaths/yr"),
+        ],
+        "inputs": [],
+        "sensitivity": [],
+    }
+    assert report.takeaway(record)["learning"] == [
+        "Bangkok's planned bike-share system would avoid 136 t/yr of CO2, net of the vans "
+        "that rebalance it.",
+        "It needs 698 bikes, and the cycling it adds would avoid about 1 death a year.",
+        "Every input it rests on is the city's own or a sourced figure.",
+    ]

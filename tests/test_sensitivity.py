@@ -110,15 +110,27 @@ def learning_sections():
     return sections
 
 
-def test_cooking_evaluator_is_linear_in_restaurants(learning_sections):
-    # uncontrolled restaurant emissions are counts × devices × food × factor: doubling
-    # every restaurant count (and the total the type counts may be scaled to) doubles them
+def test_cooking_evaluator_gives_the_assessment_total(learning_sections):
+    # the evaluator's short path (counts, meat balance, inventory) gives what the
+    # workbook's full assessment records, as it is and with a count halved
+    from c3lib.topics.cooking import model as cooking
+
     sections = learning_sections("commercial-cooking")
     evaluate = sens.cooking_evaluator(sections)
-    v = sections["commercial-cooking"]["value"].astype(float)
-    counts = [f for f in v.index if f.endswith("_restaurants") or f == "restaurants_total"]
-    doubled = {("commercial-cooking", f): 2 * v[f] for f in counts if math.isfinite(v[f])}
-    assert evaluate(doubled) == pytest.approx(2 * evaluate({}))
+    own = sections["commercial-cooking"]
+    settings = cooking.Settings(0.07, 10.0, "esp", 1.0, 0.7, 400.0, "both")
+    want = cooking.assess_city(own, "", settings).totals["PM2.5"]
+    assert evaluate({}) == pytest.approx(want)
+    half = own.copy()
+    half.loc["fast_food_restaurants", "value"] = own.loc["fast_food_restaurants", "value"] / 2
+    want = cooking.assess_city(half, "", settings).totals["PM2.5"]
+    assert evaluate(
+        {
+            ("commercial-cooking", "fast_food_restaurants"): float(
+                half.loc["fast_food_restaurants", "value"]
+            )
+        }
+    ) == pytest.approx(want)
 
 
 def test_urban_evaluator_proportional_input_has_share_one_and_a_half(learning_sections):
@@ -163,3 +175,50 @@ def test_inventory_evaluator_parts_add_up_to_the_whole(learning_sections):
     lines, _ = inv.split_indicative(inv.city_lines({**own, field: 2 * own[field]}, extras))
     want = float(lines.loc[lines["pollutant"] == "PM2.5", "emissions"].sum())
     assert evaluate(replace) == pytest.approx(want)
+
+
+def test_evaluators_give_the_workbooks_headline(learning_sections):
+    # each evaluator with nothing replaced is the headline the workbook records, computed
+    # here the way the workbooks compute it (models, then the metrics of the views)
+    from c3lib.kit import casestudy as cs
+    from c3lib.topics.ports import model as ports
+    from c3lib.topics.ports import views as port_views
+    from c3lib.topics.urban import model as urban
+
+    catalog = load_catalog()
+    pair = next(iter(catalog.pairs))
+
+    case = cs.load_case(pair, "low-emission-development")
+    rows = cs.inputs(case).query("role == 'learning'").set_index("field")
+    road = cs.inputs(case, "emissions-inventory").query("role == 'learning'").set_index("field")
+    p = cs.profiles(case)["learning"]
+    want = urban.asif(urban.city_transport(rows, p["population"], p["grid_ef"], road))["CO2"]
+    sections = learning_sections("low-emission-development")
+    sections["emissions-inventory"] = learning_sections("emissions-inventory")[
+        "emissions-inventory"
+    ].loc[
+        lambda df: df.index.isin(sens.borrowed("low-emission-development")["emissions-inventory"])
+    ]
+    assert sens.urban_evaluator(sections)({}) == pytest.approx(want.sum())
+
+    case = cs.load_case(pair, "port-operations")
+    inputs = cs.inputs(case)
+    port = ports.port_from_inputs(
+        inputs,
+        "learning",
+        case.learning.name,
+        20.0,
+        ports.grid_factor(cs.profiles(case)["learning"]),
+    )
+    port, _ = ports.with_measures_in_place(port, case.measures("learning"), 2024, 0.9)
+    em = {"learning": ports.port_emissions(port)}
+    red = {"learning": ports.measure_reductions(port, ports.Levers(12, 20, 0.9, 0.5, 0.1, 0.5))}
+    m = port_views.port_metrics({"learning": port}, em, red)
+    got = sens.ports_evaluator(
+        learning_sections("port-operations"),
+        case.learning.id,
+        case.learning.name,
+        case.measures("learning"),
+    )({})
+    nox = m.query("metric == 'total_emissions' and pollutant == 'NOx'")["value"]
+    assert got == pytest.approx(float(nox.sum()) if port.has_port else 0.0)

@@ -17,7 +17,7 @@ import math
 import pandas as pd
 
 from c3lib.kit import casestudy as cs
-from c3lib.kit.labels import label
+from c3lib.kit.labels import format_value, kind, label
 from c3lib.params import city_inputs
 from c3lib.reference import field_table
 from c3lib.topics import sensitivity as sens
@@ -89,6 +89,10 @@ def data_to_collect(case: cs.Case, role: str = "learning", **settings) -> pd.Dat
     city = case.cities[role]
     country = case.country(role)
     sections = {s: city_inputs(city, s, country) for s in dict.fromkeys(case.sections)}
+    for s, fields in sens.borrowed(action).items():
+        if s not in sections:
+            df = city_inputs(city, s, country)
+            sections[s] = df[df.index.isin(fields)]
     long = pd.concat(
         [df.reset_index().assign(section=s, city=city.id) for s, df in sections.items()],
         ignore_index=True,
@@ -227,14 +231,24 @@ def _percent(share: float) -> str:
     return f"{100 * share:.0f} %" if share >= 0.01 else "under 1 %"
 
 
+def _input_value(value: float, field: str, unit: str) -> str:
+    """An input as the list shows it: a share as a percentage, else a number and its unit."""
+    if kind(field) == "share":
+        return format_value(value, "share")
+    return f"{_number(value)} {unit}".strip()
+
+
 def _gap_items(ranked: pd.DataFrame) -> list[str]:
     out = []
     for r in top_gaps(ranked).itertuples(index=False):
+        low, high, now = (
+            _input_value(v, r.field, str(r.input_unit)) for v in (r.low, r.high, r.value)
+        )
         out.append(
             f"<li><strong>{html.escape(r.label)}</strong>: moves the headline by "
             f"{_number(r.swing)} {html.escape(r.unit)} ({_percent(r.share)}) between "
-            f"{_number(r.low)} and {_number(r.high)} {html.escape(str(r.input_unit))} "
-            f"(now {_number(r.value)}, {html.escape(r.quality)}). Where to get it: "
+            f"{html.escape(low)} and {html.escape(high)} "
+            f"(now {html.escape(now)}, {html.escape(r.quality)}). Where to get it: "
             f"{html.escape(r.where)}.</li>"
         )
     return out
@@ -291,10 +305,20 @@ _MEASURES = {
     "shore-power": "Shore power at berth",
     "fuel-switch": "A low-sulphur fuel switch",
     "cleaner-che": "Cleaner cargo-handling equipment",
-    "avoid": "Avoiding travel",
-    "shift": "Shifting trips to public transport, cycling and walking",
-    "improve": "Cleaner vehicles",
-    "lez": "A low-emission zone",
+}
+#: How a sentence says which lever of the combined plan does the most.
+_LEVERS = {
+    "avoid": "avoiding travel does the most",
+    "shift": "shifting trips to public transport, cycling and walking does the most",
+    "improve": "cleaner vehicles do the most",
+    "lez": "the low-emission zone does the most",
+}
+#: The headline in words, for a workbook whose headline has no parts in the record.
+_WHAT = {
+    "bike-sharing": "{name}'s planned bike-share system would avoid {value} {unit} of {pol}, "
+    "net of the vans that rebalance it.",
+    "low-emission-development": "{name}'s passenger transport emits {value} {unit} of {pol} "
+    "in the base year.",
 }
 
 
@@ -314,6 +338,14 @@ def _share_text(part: float, total: float) -> str:
     return _percent(part / total) if total else "—"
 
 
+def _part_name(action: str, code: str) -> str:
+    """A part of a headline as a sentence names it: devices in the plural, sectors spelled out."""
+    if action == "commercial-cooking":
+        return f"{code}s"  # the record's device names: "under-fired charbroiler"
+    shown = label(code)
+    return shown.split(" [")[0] if shown != code else code.replace("-", " ").replace("_", " ")
+
+
 def _dominant(record: dict, city: str, head: sens.Headline) -> tuple[str, float] | None:
     metrics = record.get("metrics", [])
     action = record.get("action")
@@ -328,7 +360,7 @@ def _dominant(record: dict, city: str, head: sens.Headline) -> tuple[str, float]
     elif action in _PARTS:
         metric, prefix = _PARTS[action]
         parts = [
-            (label(str(m["scope"])[len(prefix) :]).replace("-", " ").replace("_", " "), m["value"])
+            (_part_name(action, str(m["scope"])[len(prefix) :]), m["value"])
             for m in metrics
             if m.get("city") == city
             and m.get("metric") == metric
@@ -379,8 +411,8 @@ def _best_measure(record: dict, city: str, head: sens.Headline) -> str:
         if not cut or not total:
             return ""
         return (
-            f"A rule requiring controls on charbroilers from 400 lb of meat a week would cut "
-            f"{_number(cut['value'])} {cut['unit']} of it, "
+            "A rule requiring controls on charbroilers that cook 400 lb of meat a week or more "
+            f"would cut {_number(cut['value'])} {cut['unit']}, "
             f"{_share_text(cut['value'], total['value'])} of the restaurants' {head.pollutant}."
         )
     if action == "low-emission-development":
@@ -400,17 +432,23 @@ def _best_measure(record: dict, city: str, head: sens.Headline) -> str:
         )
         if levers:
             best = max(levers, key=lambda m: m["value"])
-            what = _MEASURES.get(best["scope"], str(best["scope"]))
-            text += f"; {what.lower()} does the most ({_number(best['value'])} {best['unit']})"
+            what = _LEVERS.get(best["scope"], f"{best['scope']} does the most")
+            text += f"; {what} ({_number(best['value'])} {best['unit']})"
         return text + "."
     if action == "bike-sharing":
         bikes = _find(metrics, city, "bikes_needed", scope="planned")
         deaths = _find(metrics, city, "deaths_avoided", scope="planned")
         if not bikes:
             return ""
-        text = f"A system of {bikes['value']:,.0f} bikes would avoid this"
+        text = f"It needs {bikes['value']:,.0f} bikes"
         if deaths:
-            text += f" and, through the cycling it adds, about {deaths['value']:.1f} deaths a year"
+            n = round(deaths["value"])
+            lives = (
+                "fewer than one death a year"
+                if n < 1
+                else f"about {n:,} death{'s' if n > 1 else ''} a year"
+            )
+            text += f", and the cycling it adds would avoid {lives}"
         return text + "."
     return ""
 
@@ -485,8 +523,15 @@ def takeaway(record: dict) -> dict[str, list[str]]:
                 f"{_share_text(top[1], total['value'])}."
             )
         else:
+            template = _WHAT.get(record.get("action"), "{name}: {what} of {pol} {value} {unit}.")
             sentences.append(
-                f"{name}: {what} of {head.pollutant} {_number(total['value'])} {total['unit']}."
+                template.format(
+                    name=name,
+                    what=what,
+                    pol=head.pollutant,
+                    value=_number(total["value"]),
+                    unit=total["unit"],
+                )
             )
         best = _best_measure(record, city, head)
         if best:

@@ -40,6 +40,7 @@ __all__ = [
     "Headline",
     "HEADLINES",
     "EVALUATORS",
+    "borrowed",
     "RESULT_COLUMNS",
     "plausible_range",
     "candidates",
@@ -405,7 +406,7 @@ def ports_evaluator(
 
 
 def cooking_evaluator(sections: Mapping[str, pd.DataFrame]) -> Evaluate:
-    """Uncontrolled restaurant PM2.5 of the city [t/yr]."""
+    """Uncontrolled restaurant PM2.5 of the city [t/yr] (survey meat scaled by its balance)."""
     from c3lib.topics.cooking import model as cooking
 
     s = _Sections(sections)
@@ -413,7 +414,9 @@ def cooking_evaluator(sections: Mapping[str, pd.DataFrame]) -> Evaluate:
 
     def evaluate(replace: Replacements) -> float:
         own = s.frame("commercial-cooking", replace)
-        return float(cooking.totals(cooking.inventory(cooking.restaurant_counts(own)))[pollutant])
+        restaurants = cooking.restaurant_counts(own)
+        scale = cooking.city_meat_balance(own, restaurants).scale
+        return float(cooking.totals(cooking.inventory(restaurants, scale))[pollutant])
 
     return evaluate
 
@@ -436,7 +439,12 @@ def bikeshare_evaluator(sections: Mapping[str, pd.DataFrame], plan) -> Evaluate:
 
 
 def urban_evaluator(sections: Mapping[str, pd.DataFrame]) -> Evaluate:
-    """Base-year passenger-transport CO2 of the city [t/yr]."""
+    """Base-year passenger-transport CO2 of the city [t/yr].
+
+    With an ``emissions-inventory`` section (its road fleet and km per vehicle,
+    :data:`BORROWED`) the baseline is built on the inventory's road activity, as in the
+    workbook.
+    """
     from c3lib.topics.urban import model as urban
 
     s = _Sections(sections)
@@ -444,12 +452,29 @@ def urban_evaluator(sections: Mapping[str, pd.DataFrame]) -> Evaluate:
 
     def evaluate(replace: Replacements) -> float:
         p = s.mapping("profile", replace)
+        road = s.frame("emissions-inventory", replace) if "emissions-inventory" in s.base else None
         c = urban.city_transport(
-            s.frame("low-emission-development", replace), p["population"], p["grid_ef"]
+            s.frame("low-emission-development", replace), p["population"], p["grid_ef"], road
         )
         return float(urban.asif(c)[pollutant].sum())
 
     return evaluate
+
+
+def borrowed(action: str) -> dict[str, tuple[str, ...]]:
+    """Inputs of other sections a workbook's headline reads beyond its declared ones.
+
+    Returns
+    -------
+    dict
+        Section → the fields read from it: the low-emission-development baseline reads
+        the inventory's road fleet and km per vehicle (``urban.model.ROAD_INPUTS``).
+    """
+    if action == "low-emission-development":
+        from c3lib.topics.urban import model as urban
+
+        return {"emissions-inventory": tuple(urban.ROAD_INPUTS)}
+    return {}
 
 
 #: The evaluator of each workbook (action id → factory).
