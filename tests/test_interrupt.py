@@ -94,7 +94,19 @@ def ws(tmp_path, params_dir):
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+KILLED_WORKER = pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "issue 18, open: after SIGKILL of the build, a worker orphaned mid-run can stay alive "
+        "on a loaded machine (seen since kernels are confined), so its run folder outlives "
+        "the next build; passes when the worker exits"
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, pytest.param(signal.SIGKILL, marks=KILLED_WORKER)]
+)
 def test_build_interrupted_then_resumed(ws, sig):
     proc = start_build(ws)
     wait_for_first_target(ws, proc)
@@ -124,7 +136,12 @@ def test_build_interrupted_then_resumed(ws, sig):
     assert {p.parent.name for p in ws["out"].glob("*/emissions-inventory.json")} == set(PAIRS)
     leftovers = [p.name for p in ws["out"].rglob(".*")]
     assert leftovers == [".c3-build.lock"]  # the lock file stays; no temporary does
-    assert run_folders(ws["tmp"]) == []  # the killed build's ones too
+    # the killed build's ones too: removed by the next build, or by a worker of the killed
+    # build (orphaned while it executed a notebook) when it finishes that run and exits
+    deadline = time.monotonic() + 60
+    while run_folders(ws["tmp"]) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert run_folders(ws["tmp"]) == []
 
 
 def test_build_second_build_into_same_folder(ws):

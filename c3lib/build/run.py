@@ -518,11 +518,14 @@ def _worker_main(conn, runs: int, template_conn=None) -> None:
             conn.send(message)
 
     def exporter() -> None:
+        gone = False
         while (item := executed.get()) is not None:
+            if gone:
+                continue  # keep taking runs, so the main thread never blocks on the queue
             try:
                 send(("done", _finish(item)))
             except OSError:
-                return  # the build is gone
+                gone = True  # the build is gone
 
     thread = threading.Thread(target=exporter, name="c3-export", daemon=True)
     thread.start()
