@@ -406,7 +406,7 @@ def ports_evaluator(
 
 
 def cooking_evaluator(sections: Mapping[str, pd.DataFrame]) -> Evaluate:
-    """Uncontrolled restaurant PM2.5 of the city [t/yr] (survey meat scaled by its balance)."""
+    """Uncontrolled restaurant PM2.5 of the city [t/yr]."""
     from c3lib.topics.cooking import model as cooking
 
     s = _Sections(sections)
@@ -414,9 +414,7 @@ def cooking_evaluator(sections: Mapping[str, pd.DataFrame]) -> Evaluate:
 
     def evaluate(replace: Replacements) -> float:
         own = s.frame("commercial-cooking", replace)
-        restaurants = cooking.restaurant_counts(own)
-        scale = cooking.city_meat_balance(own, restaurants).scale
-        return float(cooking.totals(cooking.inventory(restaurants, scale))[pollutant])
+        return float(cooking.totals(cooking.inventory(cooking.restaurant_counts(own)))[pollutant])
 
     return evaluate
 
