@@ -8,7 +8,6 @@ succeeds.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import subprocess
 import sys
@@ -19,9 +18,9 @@ import pytest
 import c3lib.build.batch as batch
 from c3lib.build.plan import plan
 from c3lib.build.run import failure
-from c3lib.build.store import Artifacts, RunResult, atomic_write, commit, read_status, target_paths
+from c3lib.build.store import atomic_write, commit, read_status, target_paths
 from c3lib.params import load_catalog
-from tests.conftest import make_notebook
+from tests.conftest import make_notebook, run_artifacts
 
 ACTION = "emissions-inventory"
 SIZE_KB = 512  # [KiB] the small disk
@@ -70,18 +69,6 @@ def temporaries(folder) -> list[str]:
     return sorted(p.name for p in folder.rglob("*.tmp-*"))
 
 
-def artifacts(spec, html_kb: int, tag: str) -> Artifacts:
-    """What a successful run returns, with an HTML of ``html_kb`` KiB."""
-    record = {"pair": spec.pair, "action": spec.action, "metrics": [], "tag": tag}
-    record["provenance"] = {"cache_key": spec.cache_key}
-    files = {
-        "ipynb": json.dumps({"cells": [], "tag": tag}),
-        "html": f"<!DOCTYPE html><!-- {tag} -->" + "x" * (html_kb * 1024),
-        "json": json.dumps(record),
-    }
-    return Artifacts(RunResult(spec.pair, spec.action, "ok"), files)
-
-
 @pytest.fixture
 def specs_on(params_dir, tmp_path):
     nbs = tmp_path / "notebooks"
@@ -97,12 +84,12 @@ def specs_on(params_dir, tmp_path):
 
 def test_commit_full_disk_fails_run_keeps_last_good(small_disk, specs_on):
     (spec, _) = specs_on(small_disk)
-    assert commit(spec, artifacts(spec, 20, "good")).status == "ok"
+    assert commit(spec, run_artifacts(spec, "good", 20)).status == "ok"
     paths = target_paths(small_disk, spec.pair, spec.action)
     good = {k: paths[k].read_bytes() for k in ("ipynb", "html", "json")}
     filler = fill(small_disk)
 
-    result = commit(spec, artifacts(spec, 100, "new"))
+    result = commit(spec, run_artifacts(spec, "new", 100))
 
     assert result.status == "failed"
     assert result.error.startswith("could not write ") and "No space left on device" in result.error
@@ -110,13 +97,13 @@ def test_commit_full_disk_fails_run_keeps_last_good(small_disk, specs_on):
     assert {k: paths[k].read_bytes() for k in good} == good
     assert temporaries(small_disk) == []
     os.unlink(filler)
-    assert commit(spec, artifacts(spec, 100, "new")).status == "ok"
+    assert commit(spec, run_artifacts(spec, "new", 100)).status == "ok"
     assert b"<!-- new -->" in paths["html"].read_bytes() and not paths["error"].exists()
 
 
 def test_commit_failure_record_on_full_disk_keeps_last_good(small_disk, specs_on):
     (spec, _) = specs_on(small_disk)
-    assert commit(spec, artifacts(spec, 10, "good")).status == "ok"
+    assert commit(spec, run_artifacts(spec, "good", 10)).status == "ok"
     paths = target_paths(small_disk, spec.pair, spec.action)
     good = paths["html"].read_bytes(), paths["json"].read_bytes()
     fill(small_disk)
@@ -139,7 +126,7 @@ def test_build_full_disk_fails_each_run_it_hits(small_disk, specs_on, monkeypatc
 
     def produce_all(todo, jobs, scheduler):
         for spec in todo:
-            yield spec, artifacts(spec, sizes[spec.pair], f"{sizes[spec.pair]}")
+            yield spec, run_artifacts(spec, f"{sizes[spec.pair]}", sizes[spec.pair])
 
     monkeypatch.setattr(batch, "_produce_all", produce_all)
     small, big = specs_on(small_disk)

@@ -9,22 +9,11 @@ import pytest
 
 import c3lib.build.batch as batch
 from c3lib.build.plan import plan
-from c3lib.build.store import Artifacts, RunResult, commit, read_status, target_paths
+from c3lib.build.store import commit, read_status, target_paths
 from c3lib.params import load_catalog
-from tests.conftest import make_notebook
+from tests.conftest import make_notebook, run_artifacts
 
 ACTION = "emissions-inventory"
-
-
-def artifacts(spec, tag: str) -> Artifacts:
-    record = {"pair": spec.pair, "action": spec.action, "tag": tag}
-    record["provenance"] = {"cache_key": spec.cache_key}
-    files = {
-        "ipynb": json.dumps({"cells": [], "tag": tag}),
-        "html": f"<!DOCTYPE html><!-- {tag} -->",
-        "json": json.dumps(record),
-    }
-    return Artifacts(RunResult(spec.pair, spec.action, "ok"), files)
 
 
 @pytest.fixture
@@ -47,7 +36,7 @@ def three(params_dir, tmp_path):
 def test_build_remakes_targets_changed_behind_its_back(three, monkeypatch):
     out, specs = three
     cached, victim, culprit = specs()
-    assert commit(cached, artifacts(cached, "cached-good")).status == "ok"
+    assert commit(cached, run_artifacts(cached, "cached-good")).status == "ok"
     calls = []
 
     def produce_all(todo, jobs, scheduler):
@@ -57,7 +46,7 @@ def test_build_remakes_targets_changed_behind_its_back(three, monkeypatch):
                 for target in (cached, victim):
                     for key in ("html", "json"):
                         target_paths(out, target.pair, ACTION)[key].write_text("hijacked")
-            yield spec, artifacts(spec, f"{spec.pair}-{len(calls)}")
+            yield spec, run_artifacts(spec, f"{spec.pair}-{len(calls)}")
 
     monkeypatch.setattr(batch, "_produce_all", produce_all)
     results = batch.build(specs())
@@ -81,7 +70,7 @@ def test_build_removes_targets_that_stay_changed(three, monkeypatch):
     def produce_all(todo, jobs, scheduler):
         html = target_paths(out, victim.pair, ACTION)["html"]
         for spec in todo:
-            yield spec, artifacts(spec, "good")
+            yield spec, run_artifacts(spec, "good")
             if html.exists():  # after each commit, the re-run's too
                 html.write_text("hijacked")
 
