@@ -1041,8 +1041,9 @@ def city_inputs(city: City, section: str, country: Country | None = None) -> pd.
     population`` is multiplied by the city's share of the national population and
     flagged ``derived``; an intensive value is used as it is) → the field table's
     documented global default (level ``global``, flagged ``assumed``; ``scale =
-    per_capita`` defaults are multiplied by the city's population). A field with none of
-    these is ``missing``.
+    per_capita`` defaults are multiplied by the city's population). A field with ``scale =
+    profile`` in an action's table is the city's profile value of that name (its population,
+    say), with the profile's source and level. A field with none of these is ``missing``.
 
     Parameters
     ----------
@@ -1067,8 +1068,13 @@ def city_inputs(city: City, section: str, country: Country | None = None) -> pd.
     population = city.profile["population"].value
     rows = []
     for name, spec in table.iterrows():
-        if name in own:
-            q = own[name]
+        if spec["scale"] == "profile" and section != "profile":
+            # the city's profile value, read where an action needs it (e.g. population)
+            own_here = city.profile
+        else:
+            own_here = own
+        if name in own_here:
+            q = own_here[name]
             rows.append(
                 dict(
                     field=name,

@@ -13,7 +13,8 @@ Field tables (``data/fields/<section>.csv``) declare the inputs a city may carry
 ``minimum``/``maximum``   plausible range; values outside are rejected
 ``required``              1 if every city must give it (profile only)
 ``default``               value used when a city gives none (blank: no default)
-``scale``                 ``per_capita``: the default is per person
+``scale``                 ``per_capita``: the default is per person; ``profile``: the
+                          city's profile value of that name (an action reading it)
 ``default_source``        where the default comes from
 ``default_note``          how it was derived
 ``description``           what the field means

@@ -540,3 +540,142 @@ def test_restaurant_counts_total_split_by_default_mix():
     assert counts.iloc[0] == pytest.approx(1000.0 / 3)
     own = rows.assign(level=["city"] + ["global"] * 4 + ["country"])
     assert ck.restaurant_counts(own).sum() == pytest.approx(6.0)  # a city count: kept as it is
+
+
+# --- meat balance -----------------------------------------------------------------------
+# Survey meat of one fast-food restaurant (short tons a year; devices = share × devices per
+# restaurant that has one; meat per device = the six meats of cooking_meat.csv):
+#   chain-driven 0.186 × 1.07 = 0.19902 × 42.1 = 8.378742
+#   under-fired  0.308 × 1.58 = 0.48664 × 28.7 = 13.966568
+#   fryer        0.968 × 3.10 = 3.0008  × 39.4 = 118.23152
+#   flat griddle 0.519 × 1.43 = 0.74217 × 25.7 = 19.073769
+#   clamshell    0.147 × 2.09 = 0.30723 × 61.8 = 18.986814
+#   total 178.637413 short tons = 178.637413 × 907.18474 = 162,057.135 kg
+FAST_FOOD_SURVEY_KG = 178.637413 * 907.18474
+
+
+def balance_frame(fast_food=100.0, population=1_000_000.0, meat=27.3, share=0.39):
+    city = city_frame(fast_food)
+    extra = pd.DataFrame(
+        {"value": [population, meat, share]},
+        index=["population", "meat_kg_per_capita_yr", "food_service_meat_share"],
+    )
+    return pd.concat([city, extra])
+
+
+def test_survey_meat_per_restaurant_fast_food_hand_worked():
+    per = ck.survey_meat_per_restaurant()
+    assert per["fast_food"] == pytest.approx(FAST_FOOD_SURVEY_KG, rel=1e-9)
+    assert set(per.index) == set(ck.RESTAURANT_TYPES)
+
+
+def test_meat_balance_hand_worked():
+    # Thailand's 27.3 kg per person (National Food Institute) × 1,000,000 residents × 39 %
+    # eaten out = 10,647,000 kg; 100 fast-food restaurants cook 16,205,713.5 kg by the
+    # survey, so k = 10,647,000 / 16,205,713.5 = 0.656991
+    b = ck.meat_balance(pd.Series({"fast_food": 100.0}), 1_000_000, 27.3, 0.39)
+    assert b.applied
+    assert b.commercial_meat_kg == pytest.approx(10_647_000.0)
+    assert b.survey_meat_kg == pytest.approx(16_205_713.5, rel=1e-8)
+    assert b.scale == pytest.approx(0.656991, rel=1e-5)
+    assert b.survey_kg_per_capita == pytest.approx(16.2057135, rel=1e-7)
+    assert b.balanced_kg_per_capita == pytest.approx(27.3 * 0.39)  # 10.647 kg
+
+
+def test_meat_balance_scaled_survey_total_equals_meat_eaten_out():
+    city = balance_frame()
+    restaurants = ck.restaurant_counts(city)
+    assert restaurants.attrs["meat_scale"] == pytest.approx(0.656991, rel=1e-5)
+    inv = ck.inventory(restaurants)
+    food = inv.drop_duplicates(["restaurant_type", "device", "food"])
+    meat = food[food["food"] != "potatoes"]["food_kg"].sum()
+    # every meat row with a factor: the survey total less rows no factor covers, × k
+    raw = ck.inventory(restaurants, 1.0).drop_duplicates(["restaurant_type", "device", "food"])
+    raw_meat = raw[raw["food"] != "potatoes"]["food_kg"].sum()
+    assert meat == pytest.approx(raw_meat * 0.656991, rel=1e-5)
+    # potatoes keep their own national total: one fast-food restaurant's share × 100
+    potatoes = food[food["food"] == "potatoes"]["food_kg"].sum()
+    assert potatoes == pytest.approx(100 * ck.potatoes_per_restaurant()["fast_food"])
+    pm = ck.totals(inv)["PM2.5"]
+    assert pm == pytest.approx(ck.totals(ck.inventory(restaurants, 1.0))["PM2.5"] * 0.656991, 1e-5)
+
+
+def test_city_meat_balance_without_its_fields_is_not_applied():
+    city = city_frame(100)
+    b = ck.city_meat_balance(city, ck.restaurant_counts(city))
+    assert not b.applied and b.scale == 1.0
+    assert ck.restaurant_counts(city).attrs["meat_scale"] == 1.0
+    no_restaurants = ck.meat_balance(pd.Series(dtype=float), 1e6, 27.3, 0.39)
+    assert not no_restaurants.applied and no_restaurants.scale == 1.0
+
+
+def test_inventory_meat_scale_rejects_unknown_food_and_negative():
+    r = pd.Series({"fast_food": 1.0})
+    with pytest.raises(C3Error, match="unknown food"):
+        ck.inventory(r, {"tofu": 0.5})
+    with pytest.raises(C3Error, match="finite factor"):
+        ck.inventory(r, -1.0)
+
+
+def test_assess_city_balance_scales_controls_and_rule_throughput():
+    city = balance_frame(fast_food=100.0)
+    a = ck.assess_city(city, "Thailand", ck.Settings())
+    raw = ck.assess_city(city_frame(100), "Thailand", ck.Settings())
+    k = a.balance.scale
+    assert k == pytest.approx(0.656991, rel=1e-5)
+    assert a.totals["PM2.5"] == pytest.approx(raw.totals["PM2.5"] * k)
+    # a control removes k times as much, so its cost per tonne is 1/k times higher
+    esp, esp_raw = a.controls.loc["esp"], raw.controls.loc["esp"]
+    assert esp["removed_PM2.5"] == pytest.approx(esp_raw["removed_PM2.5"] * k)
+    assert esp["cost_per_t_PM2.5"] == pytest.approx(esp_raw["cost_per_t_PM2.5"] / k)
+    assert list(a.groups["kg_week"]) == pytest.approx(list(raw.groups["kg_week"] * k))
+
+
+def test_meat_balance_views_table_and_metrics():
+    st = ck.Settings()
+    a = ck.assess_city(balance_frame(), "Thailand", st)
+    table = cooking_views.meat_balance_table({"A": a})
+    assert table.loc["factor on the survey meat per device", "A"] == pytest.approx(0.656991, 1e-5)
+    assert table.loc["meat eaten away from home (supply × share × residents)", "A"] == (
+        pytest.approx(10_647.0)
+    )
+    m = cooking_views.metrics({"bkk": a}, st).set_index(["metric", "scope"])["value"]
+    assert m[("meat_balance_factor", "survey meat per device")] == pytest.approx(0.656991, 1e-5)
+    assert m[("meat_per_capita", "restaurants, balanced")] == pytest.approx(10.647)
+
+
+def test_city_inputs_population_from_profile():
+    # the meat balance's head count is the city profile's population, at its own level
+    from c3lib.params import city_inputs, load_catalog
+
+    catalog = load_catalog()
+    for city in list(catalog.cities.values())[:3]:
+        rows = city_inputs(city, "commercial-cooking", catalog.country_of(city))
+        q = city.profile["population"]
+        assert rows.loc["population", "value"] == q.value
+        assert rows.loc["population", "level"] == q.level
+        assert rows.loc["population", "source"] == q.source
+
+
+def test_meat_per_capita_within_national_supply_every_city():
+    # every city of the params folder: the meat its restaurants cook per resident after
+    # the balance is the supply per person × the away-from-home share, never more than
+    # the country's published (or the documented world) supply per person
+    from c3lib.params import city_inputs, load_catalog
+
+    catalog = load_catalog()
+    for city in catalog.cities.values():
+        own = city_inputs(city, "commercial-cooking", catalog.country_of(city))
+        supply = float(own.loc["meat_kg_per_capita_yr", "value"])
+        share = float(own.loc["food_service_meat_share", "value"])
+        restaurants = ck.restaurant_counts(own)
+        b = ck.city_meat_balance(own, restaurants)
+        if restaurants.sum() == 0:
+            continue
+        assert b.applied, city.id
+        assert b.balanced_kg_per_capita == pytest.approx(supply * share), city.id
+        assert b.balanced_kg_per_capita <= supply, city.id
+        assert ck.totals(ck.inventory(restaurants))["PM2.5"] == pytest.approx(
+            ck.totals(ck.inventory(restaurants, 1.0))["PM2.5"] * b.scale
+        ), city.id
+    assert catalog.cities

@@ -17,7 +17,10 @@ Sources read for these tests (stored public copies):
 * US EPA, commcooking (2020 NEI commercial cooking), github.com/USEPA/commcooking,
   commit 12998d8c42acb78c2420a807eee42364ec37a34d: ``src/commcooking/cooking.py``,
   ``src/commcooking/data/nemo_efs_table.csv`` and the example output
-  ``src/commcooking/examples/ri_food_emissions.csv``.
+  ``src/commcooking/examples/ri_food_emissions.csv`` (made without a meat balance, so the
+  tests below run the project's inventory with the balance off); and commit
+  7ff10b56c71706319a43048fc549e6d8fed3846d of ``src/commcooking/cooking.py``, whose
+  ``get_meat_tons`` scales each meat by a commercial-meat scalar (2023 NEI).
 * Fishman E., Washington S., Haworth N. (2014) Bike share's impact on car use: evidence
   from the United States, Great Britain, and Australia. Transportation Research Part D
   31:13-20, doi:10.1016/j.trd.2014.05.013, the table of estimated distance and car travel
@@ -376,6 +379,7 @@ COOKING_TOLERANCE = {"PM2.5": 1e-9, "CO": 1e-9, "PM10": 1e-3, "VOC": 5e-3}
 
 
 def _one_restaurant(restaurant_type: str) -> pd.Series:
+    # a bare Series carries no meat-balance factor: the survey meat as EPA's example uses it
     inv = cooking.inventory(pd.Series({restaurant_type: 1.0}))
     inv = inv[inv["restaurant_type"] == restaurant_type]
     return inv.groupby(["device", "pollutant"])["emissions"].sum() / cooking.KG_PER_SHORT_TON * 1000
@@ -409,6 +413,41 @@ def test_inventory_epa_commcooking_example(restaurant_type):
 def test_inventory_epa_commcooking_example_fryer_voc(restaurant_type, expected):
     got = _one_restaurant(restaurant_type)
     assert got[("fryer", "VOC")] == pytest.approx(expected, rel=1e-2)
+
+
+# USEPA/commcooking commit 7ff10b5, src/commcooking/cooking.py: "Scale factors for
+# commercial/retail meat consumption based on USDA food consumption data (table 23.7 of
+# 2023NEI TSD)" comm_meat_scalars, and get_meat_tons: food_tpy = dev_cnt × meat_tons × scalar
+NEI_2023_MEAT_SCALARS = {
+    "steak": 0.2,
+    "hamburger": 0.09,
+    "poultry": 0.3,
+    "pork": 0.74,
+    "seafood": 0.08,
+    "other": 0.01,
+}
+
+
+def test_inventory_epa_commcooking_2023_meat_scalars():
+    # one fast-food restaurant, short tons a year as get_meat_tons gives them:
+    #   conveyorized hamburger 0.186 × 1.07 × 20.7 × 0.09 = 0.37077426
+    #   under-fired pork       0.308 × 1.58 × 3.8 × 0.74 = 1.36843168
+    #   deep-fat fryer other   0.968 × 3.10 × 7.1 × 0.01 = 0.21305680
+    # and the potatoes of calc_potato, which the scalars leave alone:
+    #   2,988,500 × 0.74 / (700,000 × 0.36) = 8.7757540 short tons
+    inv = cooking.inventory(pd.Series({"fast_food": 1.0}), NEI_2023_MEAT_SCALARS)
+    inv = inv[inv["restaurant_type"] == "fast_food"]
+    food = inv.drop_duplicates(["device", "food"]).set_index(["device", "food"])["food_kg"]
+    tons = food / cooking.KG_PER_SHORT_TON
+    assert tons[("chain_driven", "hamburger")] == pytest.approx(0.37077426, rel=1e-9)
+    assert tons[("underfired", "pork")] == pytest.approx(1.36843168, rel=1e-9)
+    assert tons[("fryer", "potatoes")] == pytest.approx(8.7757540, rel=1e-7)
+    pm = inv[(inv["device"] == "chain_driven") & (inv["pollutant"] == "PM2.5")]
+    # PM2.5 7.3 g/kg hamburger and steak, 9.9 poultry and pork, 3.2 seafood (nemo_efs_table):
+    # 0.19902 × (7.3 × (20.7 × 0.09 + 6.1 × 0.2) + 9.9 × (10.7 × 0.3 + 1.5 × 0.74)
+    #   + 3.2 × 3.1 × 0.08) = 0.19902 × 66.06750 = 13.14875 lb/1000 lb × short ton
+    expected_t = 0.19902 * 66.06750 * cooking.KG_PER_SHORT_TON / 1e6
+    assert pm["emissions"].sum() == pytest.approx(expected_t, rel=1e-6)
 
 
 # ----------------------------------------------------------------------------------------

@@ -139,7 +139,9 @@ def _food_street_pm25(case: cs.Case, settings) -> Worked:
     a = cooking.assess_city(_rows(case), city.country, settings)
     ef = cooking.emission_factors()
     pm = ef[(ef["device"] == "underfired") & (ef["pollutant"] == "PM2.5")].set_index("food")
-    food = cooking.food_per_device().xs("underfired", level="device")
+    # the survey meat per device, scaled by the city's meat balance as the model scales it
+    k = a.balance.scale if a.balance is not None else 1.0
+    food = cooking.food_per_device().xs("underfired", level="device") * k
     givens = pd.DataFrame(
         {"food_short_ton_yr": food / cooking.KG_PER_SHORT_TON, "pm25_g_kg": pm["value"]}
     ).rename_axis("food")
@@ -152,7 +154,8 @@ def _food_street_pm25(case: cs.Case, settings) -> Worked:
         per_device = float((food * pm["value"].reindex(food.index)).sum()) / 1e6
     return Worked(
         givens,
-        "Under-fired charbroilers: food cooked per device and PM2.5 factor",
+        "Under-fired charbroilers: food cooked per device (the survey scaled by the city's "
+        "meat balance) and PM2.5 factor",
         f"A food street in {city.name} has {FOOD_STREET_DEVICES} under-fired charbroilers, "
         "uncontrolled. 1 short ton = 907.18474 kg.",
         FOOD_STREET_DEVICES * per_device,

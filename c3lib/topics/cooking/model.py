@@ -6,7 +6,9 @@ in USEPA/commcooking [2]_):
 1. count cooking devices: restaurants of the survey's five types × share with each device
    × devices per restaurant (:func:`device_counts`);
 2. food cooked per device-year by food type (:func:`food_cooked`; potatoes fried per
-   restaurant, :func:`potatoes_cooked`) and the emissions
+   restaurant, :func:`potatoes_cooked`), the survey meat scaled so that the city's
+   restaurants cook the meat its people eat away from home (the NEI meat balance,
+   :func:`meat_balance`), and the emissions
    ``E = food × EF × (1 − CE)`` of PM2.5, PM10, VOC (as ROG) and CO (:func:`emissions`,
    :func:`inventory`); CO carries a unit caveat
    (:data:`c3lib.topics.cooking.views.CO_CAVEAT`);
@@ -34,12 +36,18 @@ References
    ``data/nemo_efs_table.csv``.
 .. [3] SCAQMD Rule 1138 proposed amendment (2025), CEQAnet 2025090212.
 .. [4] SJVAPCD Rule 4692 amendment presentation (2009): control costs.
+.. [5] US EPA, 2023 NEI commercial cooking (gaftp.epa.gov/Air/nei, "EPA-developed
+   estimates"): survey meat "scaled to match estimates of commercially consumed meat"
+   from USDA's Food Availability Data System; USEPA/commcooking commit 7ff10b5 applies
+   per-food scalars (steak 0.2, hamburger 0.09, poultry 0.3, pork 0.74, seafood 0.08,
+   other 0.01).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, wraps
 
@@ -77,6 +85,11 @@ __all__ = [
     "food_cooked",
     "potatoes_cooked",
     "emissions",
+    "MEAT_FOODS",
+    "MeatBalance",
+    "survey_meat_per_restaurant",
+    "meat_balance",
+    "city_meat_balance",
     "inventory",
     "totals",
     "capital_recovery_factor",
@@ -105,6 +118,8 @@ DEVICE_LABELS = {
     "fryer": "deep-fat fryer",
 }
 FOODS = ("hamburger", "steak", "poultry", "pork", "seafood", "other", "potatoes")
+#: The foods the meat balance scales (potatoes have their own national total).
+MEAT_FOODS = FOODS[:-1]
 RESTAURANT_TYPES = ("fast_food", "ethnic", "family", "seafood", "steak_bbq")
 #: Which charbroilers a weekly-meat rule covers: SCAQMD Rule 1138 as amended covers
 #: chain-driven charbroilers; BAAQMD Regulation 6 Rule 2 requires controls on both types.
@@ -338,6 +353,10 @@ def restaurant_counts(city: pd.DataFrame) -> pd.Series:
     level of the ``level`` column) but ``restaurants_total`` is, the total is split over
     the types in the proportions of the global defaults: the density is then the city's
     or its country's, the mix still assumed.
+
+    The series carries the city's meat-balance factor in ``attrs["meat_scale"]``
+    (:func:`city_meat_balance`; 1 where the inputs lack the balance's fields), which
+    :func:`inventory` and :func:`restaurant_groups` apply unless told otherwise.
     """
     v = city["value"].astype(float)
     fields = [f"{t}_restaurants" for t in RESTAURANT_TYPES]
@@ -355,6 +374,7 @@ def restaurant_counts(city: pd.DataFrame) -> pd.Series:
             "restaurants_total"
         ) != "global":
             counts = counts / counts.sum() * total
+    counts.attrs["meat_scale"] = city_meat_balance(city, counts).scale
     return counts
 
 
@@ -476,24 +496,48 @@ def emissions(food: pd.DataFrame, factors: pd.DataFrame | None = None) -> pd.Dat
     return out[cols].reset_index(drop=True)
 
 
-def inventory(restaurants: pd.Series) -> pd.DataFrame:
+def inventory(
+    restaurants: pd.Series, meat_scale: float | Mapping[str, float] | None = None
+) -> pd.DataFrame:
     """Uncontrolled restaurant emissions from restaurant counts (reference defaults).
 
     Parameters
     ----------
     restaurants : pandas.Series
         Restaurants by type. [restaurants]
+    meat_scale : float or mapping of str to float, optional
+        Factor on the survey meat per device: one for every meat (the meat balance,
+        :func:`meat_balance`) or one per food of :data:`MEAT_FOODS` (a food not given is
+        not scaled). Default: ``restaurants.attrs["meat_scale"]`` as
+        :func:`restaurant_counts` sets it, else 1 (the survey as it is). Potatoes are
+        never scaled. [-]
 
     Returns
     -------
     pandas.DataFrame
         As :func:`emissions`: meat on every device plus potatoes in fryers. [t/yr]
     """
+    if meat_scale is None:
+        meat_scale = restaurants.attrs.get("meat_scale", 1.0)
     per = _inventory_per_restaurant()
     n = restaurants.reindex(per["restaurant_type"], fill_value=0.0).astype(float).to_numpy()
+    n = n * _food_factor(per["food"], meat_scale)
     per["food_kg"] *= n
     per["emissions"] *= n
     return per
+
+
+def _food_factor(foods: pd.Series, meat_scale: float | Mapping[str, float]) -> np.ndarray:
+    """The meat-balance factor of each row's food (1 for potatoes). [-]"""
+    if isinstance(meat_scale, Mapping | pd.Series):
+        unknown = set(meat_scale) - set(MEAT_FOODS)
+        if unknown:
+            raise C3Error(f"meat_scale: unknown food(s) {sorted(unknown)}; expected {MEAT_FOODS}")
+        return foods.map(dict(meat_scale)).fillna(1.0).astype(float).to_numpy()
+    k = float(meat_scale)
+    if not (math.isfinite(k) and k >= 0):
+        raise C3Error(f"meat_scale must be a finite factor ≥ 0, got {meat_scale!r}")
+    return np.where(foods.to_numpy() == "potatoes", 1.0, k)
 
 
 @_reference_derived
@@ -503,6 +547,156 @@ def _inventory_per_restaurant() -> pd.DataFrame:
     devices = device_counts(one)
     food = pd.concat([food_cooked(devices), potatoes_cooked(one, devices)], ignore_index=True)
     return emissions(food)
+
+
+# --- meat balance -----------------------------------------------------------------------
+
+
+@_reference_derived
+def survey_meat_per_restaurant() -> pd.Series:
+    """Meat one restaurant of each type cooks a year by the US survey, before the balance.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by restaurant type of :data:`RESTAURANT_TYPES`. [kg/restaurant/yr]
+
+    Notes
+    -----
+    :math:`S_t = \\sum_d s_{t,d} \\, n_{t,d} \\sum_f m_{d,f}` over the meats of
+    :data:`MEAT_FOODS` (potatoes excluded): 178.6 short tons (162 t) a fast-food
+    restaurant, for example.
+    """
+    one = pd.Series(1.0, index=list(RESTAURANT_TYPES))
+    food = food_cooked(device_counts(one))
+    food = food[food["food"].isin(MEAT_FOODS)]
+    out = food.groupby("restaurant_type")["food_kg"].sum().reindex(list(RESTAURANT_TYPES))
+    return out.fillna(0.0).rename("kg_per_restaurant")
+
+
+@dataclass(frozen=True)
+class MeatBalance:
+    """The NEI meat balance of one city: survey meat scaled to the meat eaten out.
+
+    Attributes
+    ----------
+    survey_meat_kg : float
+        Meat the city's restaurants cook by the US survey (restaurants × survey meat per
+        restaurant). [kg/yr]
+    population : float
+        Residents. [persons]
+    meat_kg_per_capita : float
+        Meat supply or consumption per person in the country. [kg/person/yr]
+    food_service_share : float
+        Share of that meat eaten away from home. [-]
+    """
+
+    survey_meat_kg: float
+    population: float
+    meat_kg_per_capita: float
+    food_service_share: float
+
+    @property
+    def applied(self) -> bool:
+        """Whether every input is known, so the survey meat is scaled."""
+        values = (self.population, self.meat_kg_per_capita, self.food_service_share)
+        return all(math.isfinite(v) for v in values) and self.survey_meat_kg > 0
+
+    @property
+    def commercial_meat_kg(self) -> float:
+        """Meat eaten away from home in the city, :math:`P \\, m \\, s`. [kg/yr]"""
+        return self.population * self.meat_kg_per_capita * self.food_service_share
+
+    @property
+    def scale(self) -> float:
+        """Factor on the survey meat per device (1 where the balance is not applied). [-]"""
+        return self.commercial_meat_kg / self.survey_meat_kg if self.applied else 1.0
+
+    @property
+    def survey_kg_per_capita(self) -> float:
+        """Meat per resident the survey alone implies. [kg/person/yr]"""
+        return self.survey_meat_kg / self.population if self.population > 0 else math.nan
+
+    @property
+    def balanced_kg_per_capita(self) -> float:
+        """Meat per resident the restaurants cook after the balance. [kg/person/yr]"""
+        return self.survey_kg_per_capita * self.scale
+
+
+def meat_balance(
+    restaurants: pd.Series,
+    population: float,
+    meat_kg_per_capita: float,
+    food_service_share: float,
+) -> MeatBalance:
+    """Scale the survey meat per device so the restaurants cook the meat eaten out.
+
+    Parameters
+    ----------
+    restaurants : pandas.Series
+        Restaurants by type. [restaurants]
+    population : float
+        Residents. [persons]
+    meat_kg_per_capita : float
+        The country's meat supply or consumption per person. [kg/person/yr]
+    food_service_share : float
+        Share of the meat eaten away from home. [-]
+
+    Returns
+    -------
+    MeatBalance
+        With the factor :attr:`MeatBalance.scale`.
+
+    Notes
+    -----
+    The NEI scales the survey's meat per device "to match estimates of commercially
+    consumed meat" [5]_. Here one factor for every meat:
+
+    .. math:: k = \\frac{P \\, m \\, s}{\\sum_t N_t S_t}
+
+    with residents :math:`P`, meat per person :math:`m`, the away-from-home share
+    :math:`s`, restaurants :math:`N_t` and survey meat per restaurant :math:`S_t`
+    (:func:`survey_meat_per_restaurant`). The restaurants then cook :math:`P m s` a year,
+    never more meat than the country supplies per person.
+    """
+    per = survey_meat_per_restaurant()
+    n = restaurants.reindex(per.index, fill_value=0.0).astype(float)
+    return MeatBalance(
+        survey_meat_kg=float((n * per).sum()),
+        population=float(population),
+        meat_kg_per_capita=float(meat_kg_per_capita),
+        food_service_share=float(food_service_share),
+    )
+
+
+def city_meat_balance(city: pd.DataFrame, restaurants: pd.Series) -> MeatBalance:
+    """:func:`meat_balance` from a city's commercial-cooking inputs.
+
+    Parameters
+    ----------
+    city : pandas.DataFrame
+        The city's inputs indexed by field (column ``value``): ``population`` [persons],
+        ``meat_kg_per_capita_yr`` [kg/person/yr] and ``food_service_meat_share`` [-]; a
+        field not given leaves the balance unapplied (factor 1).
+    restaurants : pandas.Series
+        Restaurants by type. [restaurants]
+
+    Returns
+    -------
+    MeatBalance
+    """
+    v = city["value"]
+
+    def get(name: str) -> float:
+        x = pd.to_numeric(v.get(name, math.nan), errors="coerce")
+        return float(x) if pd.notna(x) else math.nan
+
+    return meat_balance(
+        restaurants,
+        get("population"),
+        get("meat_kg_per_capita_yr"),
+        get("food_service_meat_share"),
+    )
 
 
 def totals(inv: pd.DataFrame) -> pd.Series:
@@ -603,7 +797,7 @@ def removal_per_device(control: str) -> pd.Series:
 
 
 def control_options(
-    devices: pd.Series, rate: float, years: float, uptake: float = 1.0
+    devices: pd.Series, rate: float, years: float, uptake: float = 1.0, meat_scale: float = 1.0
 ) -> pd.DataFrame:
     """Each control on the devices it fits: efficiency, removal, annual cost, cost per tonne.
 
@@ -617,6 +811,8 @@ def control_options(
         Control lifetime. [yr]
     uptake : float, optional
         Share of the fitting devices that get the control. [-]
+    meat_scale : float, optional
+        Meat-balance factor on the survey meat per device (:func:`meat_balance`). [-]
 
     Returns
     -------
@@ -641,7 +837,7 @@ def control_options(
     for c in CONTROLS:
         d = eff.loc[c, "device"]
         n = float(by_device.get(d, 0.0)) * uptake
-        r = removal_per_device(c)
+        r = removal_per_device(c) * float(meat_scale)
         annual = {
             k: annualised_cost(cost.loc[c, f"capital_{k}"], cost.loc[c, "om_per_yr"], rate, years)
             for k in ("low", "mid", "high")
@@ -673,7 +869,9 @@ def control_options(
 
 
 def restaurant_groups(
-    restaurants: pd.Series, covered: tuple[str, ...] = _RULE_DEVICES
+    restaurants: pd.Series,
+    covered: tuple[str, ...] = _RULE_DEVICES,
+    meat_scale: float | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Restaurants grouped by which covered devices they have, with their throughput.
 
@@ -684,6 +882,10 @@ def restaurant_groups(
     covered : tuple of str, optional
         Devices whose food counts towards the rule threshold (default: chain-driven and
         under-fired charbroilers).
+    meat_scale : float, optional
+        Meat-balance factor on the survey meat per device (default:
+        ``restaurants.attrs["meat_scale"]``, else 1); it scales each group's weekly meat
+        and emissions. [-]
 
     Returns
     -------
@@ -708,10 +910,11 @@ def restaurant_groups(
     devices per restaurant (chain-driven in steak/BBQ restaurants) the device is taken as
     absent, as the NEI product :math:`s n` is zero; sets nobody has are dropped.
     """
+    k = float(restaurants.attrs.get("meat_scale", 1.0) if meat_scale is None else meat_scale)
     # plain dicts: the loop below reads them a few hundred times
     prof = device_profile().to_dict("index")
-    per_dev_total = food_per_device().groupby(level="device").sum().to_dict()
-    ef_dev = _per_device_emissions().to_dict()
+    per_dev_total = (food_per_device().groupby(level="device").sum() * k).to_dict()
+    ef_dev = (_per_device_emissions() * k).to_dict()
     rows, ems = [], []
     for t in RESTAURANT_TYPES:
         for present in itertools.product((False, True), repeat=len(covered)):
@@ -1154,6 +1357,8 @@ class Assessment:
         Threshold label → :func:`rule_outcome`.
     street : pandas.DataFrame or None
         From :func:`street_grilling`; None where the line is not assessed.
+    balance : MeatBalance or None
+        From :func:`city_meat_balance`: the factor applied to the survey meat.
     """
 
     restaurants: pd.Series
@@ -1165,6 +1370,7 @@ class Assessment:
     curve: pd.DataFrame
     rules: dict = field(default_factory=dict)
     street: pd.DataFrame | None = None
+    balance: MeatBalance | None = None
 
     @property
     def totals(self) -> pd.Series:
@@ -1196,10 +1402,17 @@ def assess_city(city: pd.DataFrame, country: str, settings: Settings) -> Assessm
     Returns
     -------
     Assessment
+
+    Notes
+    -----
+    The survey meat per device is scaled by the city's meat balance
+    (:func:`city_meat_balance`) everywhere: the inventory, what a control removes and the
+    weekly meat a rule threshold is set against.
     """
     restaurants = restaurant_counts(city)
+    balance = city_meat_balance(city, restaurants)
     devices = device_counts(restaurants)
-    groups, group_em = restaurant_groups(restaurants, settings.covered)
+    groups, group_em = restaurant_groups(restaurants, settings.covered, balance.scale)
     thresholds = np.linspace(0.0, lb_to_kg(3000.0), 121)
     rules = {
         label: rule_outcome(
@@ -1225,13 +1438,16 @@ def assess_city(city: pd.DataFrame, country: str, settings: Settings) -> Assessm
     return Assessment(
         restaurants=restaurants,
         devices=devices,
-        inventory=inventory(restaurants),
-        controls=control_options(devices, settings.rate, settings.lifetime_yr),
+        inventory=inventory(restaurants, balance.scale),
+        controls=control_options(
+            devices, settings.rate, settings.lifetime_yr, meat_scale=balance.scale
+        ),
         groups=groups,
         group_emissions=group_em,
         curve=coverage_curve(groups, group_em, thresholds, settings.spread),
         rules=rules,
         street=street,
+        balance=balance,
     )
 
 

@@ -42,6 +42,7 @@ __all__ = [
     "CO_CAVEAT",
     "by_device_food",
     "by_device",
+    "meat_balance_table",
     "results_table",
     "metrics",
     "what_if",
@@ -135,6 +136,51 @@ def by_device(inv: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def meat_balance_table(assessments: dict[str, Assessment]) -> pd.DataFrame:
+    """The meat balance of each city: its inputs, the two meat totals and the factor.
+
+    Parameters
+    ----------
+    assessments : dict of str to Assessment
+        Column label → assessment.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows (quantity) with a ``unit`` column, one column per city; NaN where the
+        balance is not applied.
+    """
+    rows = {
+        "residents": "persons",
+        "meat supply per person (country)": "kg/person/yr",
+        "share of meat eaten away from home": "fraction",
+        "meat eaten away from home (supply × share × residents)": "t/yr",
+        "meat the US survey gives the city's restaurants": "t/yr",
+        "survey meat per resident": "kg/person/yr",
+        "factor on the survey meat per device": "ratio",
+        "meat per resident the restaurants cook, balanced": "kg/person/yr",
+    }
+    cols = {}
+    for label, a in assessments.items():
+        b = a.balance
+        if b is None:
+            cols[label] = [math.nan] * len(rows)
+            continue
+        cols[label] = [
+            b.population,
+            b.meat_kg_per_capita,
+            b.food_service_share,
+            b.commercial_meat_kg / 1000 if b.applied else math.nan,
+            b.survey_meat_kg / 1000,
+            b.survey_kg_per_capita,
+            b.scale if b.applied else math.nan,
+            b.balanced_kg_per_capita,
+        ]
+    out = pd.DataFrame(cols, index=pd.Index(list(rows), name="quantity"))
+    out.insert(0, "unit", list(rows.values()))
+    return out
+
+
 def results_table(assessments: dict[str, Assessment], settings: Settings) -> pd.DataFrame:
     """Headline results side by side (one column per city).
 
@@ -167,6 +213,13 @@ def results_table(assessments: dict[str, Assessment], settings: Settings) -> pd.
             ): a.inventory.drop_duplicates(["restaurant_type", "device", "food"])["food_kg"].sum()
             / 1000,
         }
+        b = a.balance
+        col[("activity", "factor on the survey meat per device (meat balance)", "ratio")] = (
+            b.scale if b is not None and b.applied else math.nan
+        )
+        col[("activity", "meat per resident the restaurants cook", "kg/person/yr")] = (
+            b.balanced_kg_per_capita if b is not None else math.nan
+        )
         for pol in POLLUTANTS:
             unit = "t/yr (unit uncertain)" if pol == "CO" else "t/yr"
             col[("restaurant emissions", pol, unit)] = t[pol]
@@ -241,6 +294,31 @@ def metrics(assessments: dict[str, Assessment], settings: Settings) -> pd.DataFr
     for city, a in assessments.items():
         t = a.totals
         add(city, "restaurants", a.restaurants.sum(), "restaurants", scope="five NEI survey types")
+        b = a.balance
+        if b is not None:
+            if b.applied:
+                add(city, "meat_balance_factor", b.scale, "ratio", scope="survey meat per device")
+                add(
+                    city,
+                    "meat_eaten_out",
+                    b.commercial_meat_kg / 1000,
+                    "t/yr",
+                    scope="supply per person × away-from-home share × residents",
+                )
+            add(
+                city,
+                "meat_per_capita",
+                b.survey_kg_per_capita,
+                "kg/person/yr",
+                scope="restaurants, US survey before the balance",
+            )
+            add(
+                city,
+                "meat_per_capita",
+                b.balanced_kg_per_capita,
+                "kg/person/yr",
+                scope="restaurants, balanced",
+            )
         for pol in POLLUTANTS:
             scope = "restaurants" if pol != "CO" else "restaurants, unit uncertain"
             add(city, "cooking_emissions", t[pol], "t/yr", pol, scope, headline=pol == "PM2.5")
@@ -471,6 +549,18 @@ def assumption_rows(settings: Settings, cities: dict[str, str]) -> list[dict]:
             "basis": "applied to every city; Asian kitchens likely differ",
             "source": "US EPA (2023) 2020 National Emissions Inventory Technical Support "
             "Document, section 19 Commercial Cooking. https://www.epa.gov/air-emissions-inventories",
+        },
+        {
+            "city": "all",
+            "input": "one meat-balance factor for every meat",
+            "value": "yes",
+            "unit": "",
+            "basis": "the survey meat per device is scaled so the restaurants cook the meat "
+            "eaten away from home (supply per person × share × residents); the NEI scales "
+            "each meat by USDA's away-from-home figures, which no other country publishes; "
+            "national supplies mostly leave fish out while the survey's seafood is scaled too",
+            "source": "US EPA 2023 NEI commercial cooking (EPA-developed estimates, "
+            "gaftp.epa.gov/Air/nei); USEPA/commcooking src/commcooking/cooking.py",
         },
         {
             "city": "all",
