@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shutil
+from collections.abc import Iterable
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -12,6 +15,7 @@ import pytest
 
 from c3lib.build.editions import (
     EDITION_NOTE_TAG,
+    EXERCISE_TAG,
     LESSON_PLAN_TAG,
     edition_path,
     inject,
@@ -440,3 +444,132 @@ def test_learner_edition_runs_and_checks_no_answer(tmp_path):
     outputs = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "c3-feedback-missing" in outputs
     assert "c3-feedback-right" not in outputs
+
+
+# --- no answer above the exercise (issue 17) ---------------------------------------------
+
+
+def answer_forms(value: float) -> set[str]:
+    """How a table or caption could print the answer (with at least 3 significant digits)."""
+    forms = {f"{value:,.0f}", f"{value:.4g}", f"{value:.3g}", f"{value:,.1f}", f"{value:,.2f}"}
+    return {f for f in forms if sum(ch.isdigit() for ch in f.lstrip("0.,")) >= 3}
+
+
+class _ReadableText(HTMLParser):
+    """The text a reader sees or hears in HTML: text nodes and alt, title and aria-label."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.parts += [v for k, v in attrs if k in ("alt", "title", "aria-label") and v]
+
+
+def visible_text(outputs: Iterable[dict]) -> str:
+    """What a learner can read in notebook outputs: stream and error text, each display's
+    HTML as text (else its Markdown or plain text); never image payloads, which are base64
+    and hold any digit string by chance."""
+    parts = []
+    for out in outputs:
+        kind = out.get("output_type")
+        if kind == "stream":
+            text = out.get("text", "")
+            parts.append("".join(text) if isinstance(text, list) else text)
+        elif kind == "error":
+            parts.append("\n".join(out.get("traceback", [])))
+        else:
+            data = out.get("data", {})
+            if "text/html" in data:
+                html = data["text/html"]
+                reader = _ReadableText()
+                reader.feed("".join(html) if isinstance(html, list) else html)
+                parts.append(" ".join(reader.parts))
+            else:
+                text = data.get("text/markdown", data.get("text/plain", ""))
+                parts.append("".join(text) if isinstance(text, list) else text)
+    return "\n".join(parts)
+
+
+def answer_shown(text: str, value: float) -> list[str]:
+    """The forms of ``value`` that ``text`` prints as a number of their own: "215" in
+    "about 215 kg", not in "2,215 km2", "9,342" or "0.2153"."""
+    return sorted(
+        f
+        for f in answer_forms(value)
+        if re.search(rf"(?<![\d.,]){re.escape(f)}(?![\d]|[.,]\d)", text)
+    )
+
+
+def test_answer_shown_whole_numbers_only():
+    # 214.7712 kg prints as 215, 214.8 or 214.77; other numbers that contain those digits
+    # (an area of 2,215 km2, 9,342 t/yr, 0.2153, a base64 "w0215W9") are not the answer
+    assert answer_shown("about 215 kg at berth", 214.7712) == ["215"]
+    assert answer_shown("NOx 214.8 (kg); 214.77", 214.7712) == ["214.77", "214.8"]
+    assert answer_shown("2,215 km2, 9,342 t/yr, 0.2153, 215.3, 1215", 214.7712) == []
+    assert answer_shown("215,000 t", 214.7712) == []
+    assert answer_shown("215.", 214.7712) == ["215"]  # at the end of a sentence
+
+
+def test_visible_text_skips_image_payloads():
+    outputs = [
+        {"output_type": "display_data", "data": {"image/png": "fPgw0215W970", "text/plain": "x"}},
+        {
+            "output_type": "display_data",
+            "data": {
+                "text/html": '<figure><img src="data:image/png;base64,fPgw0215W970" '
+                'alt="bars of 215 kg"><figcaption>NOx [kg]</figcaption></figure>',
+                "text/plain": "<Figure>",
+            },
+        },
+        {"output_type": "stream", "name": "stdout", "text": ["one ", "214.8\n"]},
+    ]
+    text = visible_text(outputs)
+    assert "fPgw0215W970" not in text
+    assert "bars of 215 kg" in text and "NOx [kg]" in text and "one 214.8" in text
+
+
+PORT_WORKBOOK = NOTEBOOKS / "port_operations.ipynb"
+EXPECTED_CELL = "from c3lib.kit.answers import work as _c3_work\nprint(repr({ask}[1].expected))"
+
+
+def above_exercise_and_answer(ed_path: Path, tmp_path: Path) -> tuple[str, float]:
+    """Run a learner edition's cells above its first exercise, then ask the kernel for the
+    exercise's answer (the check cell's call, as :func:`c3lib.kit.answers.work`); the
+    learner-visible text of those outputs and the answer."""
+    import papermill
+
+    nb = nbformat.read(ed_path, as_version=4)
+    first = next(i for i, c in enumerate(nb.cells) if EXERCISE_TAG in c.metadata.get("tags", []))
+    (check,) = [c.source for c in nb.cells if c.source.startswith('check("')]
+    ask = check.replace("check(", "_c3_work(", 1).replace(", answer,", ",", 1)
+    nb.cells = [*nb.cells[:first], nbformat.v4.new_code_cell(EXPECTED_CELL.format(ask=ask))]
+    cut = tmp_path / "above-exercise.ipynb"
+    nbformat.write(nb, cut)
+    ran = papermill.execute_notebook(
+        str(cut), str(tmp_path / "ran.ipynb"), kernel_name="python3", progress_bar=False,
+        cwd=str(tmp_path),
+    )  # fmt: skip
+    *above, asked = ran.cells
+    outputs = [o for c in above if c.cell_type == "code" for o in c.outputs]
+    return visible_text(outputs), float(visible_text(asked.outputs).strip())
+
+
+def repo_pairs() -> list[str]:
+    return list(load_catalog(PARAMS).pairs) if repo_params_valid() else []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PORT_WORKBOOK.is_file(), reason="no port-operations workbook yet")
+@pytest.mark.parametrize("pair", repo_pairs())
+def test_learner_edition_port_answer_not_shown_above_exercise(pair, tmp_path):
+    # issue 17: nothing a learner reads above the exercise (tables, captions, sentences,
+    # the givens) prints the berth auxiliary NOx the exercise asks for, for every pair
+    (ed,) = write_editions("learner", pair, ["port-operations"], None, tmp_path / "out", NOTEBOOKS)
+    text, expected = above_exercise_and_answer(ed.path, tmp_path)
+    assert expected > 0 and "Exercise data" in text  # the givens ran and were shown
+    shown = answer_shown(text, expected)
+    assert not shown, f"{pair}: the answer {expected} shows above the exercise as {shown}"
