@@ -5,9 +5,11 @@ from __future__ import annotations
 import matplotlib
 import pandas as pd
 import pytest
+from conftest import edit_yaml
 
-from c3lib.exceptions import ReferenceDataError
-from c3lib.reference import reference_table
+from c3lib.exceptions import C3Error, ParamsErrors, ReferenceDataError
+from c3lib.params import load_catalog
+from c3lib.reference import field_table, reference_table
 from c3lib.topics.inventory import model as inv
 from c3lib.topics.inventory import views as inv_views
 
@@ -338,3 +340,77 @@ def test_plot_functions_return_figures():
 def test_reported_shares_maps_fields_and_drops_blanks():
     got = inv.reported_shares({"pm25_share_vehicles": 0.51, "pm25_share_industry": float("nan")})
     assert got == {"road-transport": 0.51}
+
+
+# --- power-plant abatement (FGD on SO2, SCR/SNCR on NOx) ---------------------------------
+# A synthetic city with one coal power plant burning 1,000,000 GJ/yr, EMEP/EEA 2023 1.A.1.a
+# Tier 1 hard coal: SO2 820 g/GJ → 820 t, NOx 209 g/GJ → 209 t; IPCC CO2 94,600 g/GJ → 94,600 t
+POWER = {**VALUES, "power_coal_gj": 1.0e6}
+
+
+def test_calculate_power_coal_so2_control_cuts_so2_only():
+    base = inv.city_lines(POWER)
+    ln = inv.city_lines({**POWER, "power_coal_so2_control": 0.9})
+
+    def coal(frame, pol):
+        sub = frame[(frame["subsector"] == "power-hard-coal") & (frame["pollutant"] == pol)]
+        return float(sub["emissions"].sum())
+
+    assert coal(base, "SO2") == pytest.approx(820.0)
+    # 820 t × (1 − 0.9) = 82 t
+    assert coal(ln, "SO2") == pytest.approx(82.0)
+    for pol in ("NOx", "CO2", "CO", "PM2.5", "PM10", "BC"):
+        assert coal(ln, pol) == pytest.approx(coal(base, pol))
+    # no other line moves
+    rest = ln["subsector"] != "power-hard-coal"
+    assert ln.loc[rest, "emissions"].to_numpy() == pytest.approx(
+        base.loc[base["subsector"] != "power-hard-coal", "emissions"].to_numpy()
+    )
+
+
+def test_calculate_power_coal_nox_control_and_sector_control_in_series():
+    # NOx 209 t × (1 − 0.5) SCR × (1 − 0.2) sector control = 83.6 t; CO2 untouched
+    ln = inv.city_lines({**POWER, "power_coal_nox_control": 0.5}, controls={"industry-power": 0.2})
+    nox = ln[(ln["subsector"] == "power-hard-coal") & (ln["pollutant"] == "NOx")].iloc[0]
+    assert nox["emissions"] == pytest.approx(83.6)
+    assert nox["control"] == pytest.approx(0.6)
+    co2 = ln[(ln["subsector"] == "power-hard-coal") & (ln["pollutant"] == "CO2")].iloc[0]
+    assert co2["emissions"] == pytest.approx(94600.0)
+
+
+def test_calculate_power_coal_control_default_changes_nothing():
+    base = inv.city_lines(POWER)
+    zero = inv.city_lines({**POWER, "power_coal_so2_control": 0.0, "power_coal_nox_control": 0.0})
+    pd.testing.assert_frame_equal(base, zero)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5])
+def test_abatement_outside_zero_one_raises(bad):
+    with pytest.raises(C3Error, match="power_coal_so2_control"):
+        inv.city_lines({**POWER, "power_coal_so2_control": bad})
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5])
+def test_load_catalog_rejects_power_control_outside_zero_one(params_dir, bad):
+    path = params_dir / "cities" / "taichung.yaml"
+
+    def change(d):
+        d["activity"]["emissions-inventory"]["power_coal_so2_control"]["value"] = bad
+
+    edit_yaml(path, change)
+    with pytest.raises(ParamsErrors) as err:
+        load_catalog(params_dir)
+    (e,) = {(e.file, e.field, e.message) for e in err.value.errors}
+    assert e[0].endswith("taichung.yaml")
+    assert e[1] == "activity.emissions-inventory.power_coal_so2_control.value"
+    assert ("maximum 1" if bad > 1 else "minimum 0") in e[2]
+
+
+def test_power_controls_are_fractions_with_sources():
+    fields = field_table("emissions-inventory")
+    for name in inv.ABATEMENT_FIELDS.values():
+        row = fields.loc[name]
+        assert row["unit"] == "fraction"
+        assert (float(row["minimum"]), float(row["maximum"])) == (0.0, 1.0)
+        assert float(row["default"]) == 0.0
+        assert row["default_note"].startswith("assumed")

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from c3lib.exceptions import ReferenceDataError
+from c3lib.exceptions import C3Error, ReferenceDataError
 from c3lib.reference import reference_table
 from c3lib.topics.transport.model import ROAD_FLEET, road_vehicle_km
 
@@ -44,9 +44,11 @@ __all__ = [
     "activity",
     "calculate",
     "control_table",
+    "abatement",
     "not_estimated",
     "split_indicative",
     "CONTROLLED",
+    "ABATEMENT_FIELDS",
     "INDICATIVE",
     "external_lines",
     "sector_totals",
@@ -105,6 +107,14 @@ CONTROLLED = {
     "road-transport": ("PM2.5", "PM10", "BC"),
     "road-dust": ("PM2.5", "PM10"),
     "construction-dust": ("PM2.5", "PM10"),
+}
+#: (sector, subsector, pollutant) → the input field giving the fraction of that line's
+#: emissions removed by end-of-pipe abatement the Tier 1 factor does not assume: flue-gas
+#: desulphurisation on SO2 and SCR/SNCR on NOx of coal-fired power plants (the EMEP/EEA
+#: 1.A.1.a Tier 1 coal PM factors already assume an ESP, so particulates get no credit)
+ABATEMENT_FIELDS = {
+    ("industry-power", "power-hard-coal", "SO2"): "power_coal_so2_control",
+    ("industry-power", "power-hard-coal", "NOx"): "power_coal_nox_control",
 }
 #: sectors shown beside the total, not in it, until their inputs are sourced
 INDICATIVE = ("commercial-cooking",)
@@ -335,7 +345,8 @@ def calculate(
     factors : pandas.DataFrame
         From :func:`emission_factors`.
     values : mapping
-        Inputs by field (road-dust silt loading, fleet weight and control).
+        Inputs by field (road-dust silt loading, fleet weight and control; the abatement
+        fractions of :data:`ABATEMENT_FIELDS`, none where not given).
     dust_table : pandas.DataFrame, optional
         The ``road_dust`` reference table.
     controls : mapping, optional
@@ -353,7 +364,9 @@ def calculate(
     Notes
     -----
     E = A × EF × (1 − control) × 10⁻⁶ with A in the factor's activity unit and EF in
-    g per unit [1]_.
+    g per unit [1]_. Where a line also has an abatement input (:data:`ABATEMENT_FIELDS`,
+    e.g. FGD on power-plant coal SO2), the two act in series:
+    control = 1 − (1 − c_sector)(1 − c_abatement), for that pollutant only.
     """
     dust = reference_table("road_dust") if dust_table is None else dust_table
     control = control_table(
@@ -386,8 +399,48 @@ def calculate(
     out = out[[c for c in LINE_COLUMNS if c not in ("control", "emissions")]]
     keys = pd.MultiIndex.from_arrays([out["sector"], out["pollutant"]])
     out["control"] = control.reindex(keys).fillna(0.0).to_numpy(dtype=float)
+    abated = abatement(values)
+    if not abated.empty:
+        # FGD or SCR on top of any sector control: the fractions left multiply
+        line_keys = pd.MultiIndex.from_arrays([out["sector"], out["subsector"], out["pollutant"]])
+        c = abated.reindex(line_keys).fillna(0.0).to_numpy(dtype=float)
+        out["control"] = 1.0 - (1.0 - out["control"]) * (1.0 - c)
     out["emissions"] = out["activity"] * out["ef"] * (1 - out["control"]) * 1e-6
     return out[LINE_COLUMNS].astype({c: float for c in ("activity", "ef", "control", "emissions")})
+
+
+def abatement(values: Mapping[str, float]) -> pd.Series:
+    """End-of-pipe abatement by line, from the inputs of :data:`ABATEMENT_FIELDS`.
+
+    Parameters
+    ----------
+    values : mapping
+        Inputs by field; a field that is absent or NaN removes nothing. [fraction]
+
+    Returns
+    -------
+    pandas.Series
+        Fraction removed, indexed by (sector, subsector, pollutant); only the lines with a
+        non-zero abatement. [fraction]
+
+    Raises
+    ------
+    C3Error
+        A fraction lies outside 0..1.
+    """
+    out = {}
+    for key, name in ABATEMENT_FIELDS.items():
+        v = values.get(name)
+        if v is None or pd.isna(v) or float(v) == 0.0:
+            continue
+        if not 0.0 <= float(v) <= 1.0:
+            raise C3Error(
+                f"emissions-inventory input {name!r}: {v!r} is not a fraction between 0 and 1 "
+                "(the share of the line's emissions removed)"
+            )
+        out[key] = float(v)
+    index = pd.MultiIndex.from_tuples(list(out), names=["sector", "subsector", "pollutant"])
+    return pd.Series(list(out.values()), index=index, dtype=float)
 
 
 def control_table(controls: Mapping[str, float | Mapping[str, float]]) -> pd.Series:
