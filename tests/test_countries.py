@@ -177,9 +177,12 @@ def test_every_input_comes_from_the_city_its_country_or_global():
                 df = city_inputs(city, section, country)
             except KeyError:
                 continue  # a section without a field table
+            profile_scaled = set(field_table(section).query("scale == 'profile'").index)
             for name, row in df.iterrows():
                 if row["level"] in ("city", "region"):
-                    assert name in own.get(section, {}), (city.id, section, name)
+                    # a profile-scaled field of an action is the city's own profile value
+                    where = "profile" if name in profile_scaled else section
+                    assert name in own.get(where, {}), (city.id, section, name)
                 elif row["level"] == "country":
                     assert country is not None and country.matches(city.country)
                     assert name in country.values[section]  # noqa: PD011 - not pandas
