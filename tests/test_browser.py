@@ -370,14 +370,6 @@ UNCONTAINED_JS = """() => {
 }"""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 16, open: the body before the appendix is 17-19 screens at 1280 x 800 for four "
-        "of the five pasig-taipei case studies (port operations 12); the steps' own tables "
-        "and figures are the rest, a content decision left open"
-    ),
-)
 def test_case_study_body_fits_fifteen_screens(site, browser):
     page = browser.plain.new_page()
     page.set_viewport_size(SCREEN)

@@ -293,6 +293,22 @@ def test_show_table_appendix_flags_output_and_folds_it():
     assert "<details" not in body["text/html"]
 
 
+def test_show_table_fold_keeps_the_table_in_the_body_folded():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    published = []
+    shell.display_pub.publish = lambda data, metadata=None, **kw: published.append((data, metadata))
+    cs.show_table(pd.DataFrame({"a": [1.5]}), "Measures", fold="The 1 measure, <with> sources")
+    ((data, metadata),) = published
+    assert not metadata  # stays in the body
+    html = data["text/html"]
+    assert html.startswith(
+        '<details class="c3-fold"><summary>The 1 measure, &lt;with&gt; sources</summary>'
+    )
+    assert "<caption>Measures</caption>" in html and "1.5" in html  # the table, whole
+
+
 def test_table_html_turns_a_wide_short_table():
     from bs4 import BeautifulSoup
 

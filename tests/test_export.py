@@ -15,6 +15,7 @@ from bs4 import BeautifulSoup
 
 from c3lib.build.batch import run
 from c3lib.build.export import (
+    APPENDIX_TITLE,
     CASE_STUDY_CSP,
     export_html,
     find_record,
@@ -760,12 +761,13 @@ def test_export_html_moves_appendix_cells_to_the_end():
     assert appendix is main.find_all(recursive=False)[-1]  # the last thing in the body
     assert appendix.h2.get_text() == "Appendix: reference tables"
     items = appendix.find_all("details", class_="c3-appendix-item", recursive=False)
-    # in notebook order: the tagged cell, the flagged output, the tagged heading with its list
+    # in notebook order: the overview (a learner's section), the tagged cell, the flagged
+    # output, the tagged heading with its list
     assert [d.summary.h3.get_text() for d in items] == [
-        "Emission factors used", "Reference values", "Sources",
+        "Overview", "Emission factors used", "Reference values", "Sources",
     ]  # fmt: skip
     assert not any(d.has_attr("open") for d in items)  # folded on screen
-    assert "Every source used." in items[2].get_text() and "Numbered sources" in str(items[2])
+    assert "Every source used." in items[3].get_text() and "Numbered sources" in str(items[3])
     assert not appendix.find("details", class_="c3-reference")  # no fold inside a fold
     body = main.get_text(" ", strip=True).split("Appendix: reference tables")[0]
     assert "Body result table" in body
@@ -775,7 +777,7 @@ def test_export_html_moves_appendix_cells_to_the_end():
 def test_export_html_appendix_in_contents_and_summary_links():
     soup = soup_of(export_html(appendix_notebook()))
     toc = [a.get_text() for a in soup.select("nav.c3-toc a")]
-    assert toc[-4:] == ["Appendix: reference tables", "Emission factors used",
+    assert toc[-5:] == ["Appendix: reference tables", "Overview", "Emission factors used",
                         "Reference values", "Sources"]  # fmt: skip
     sources = next(a for a in soup.select(".c3-summary a") if a.get_text() == "Sources")
     target = soup.find(id=sources["href"][1:])
@@ -783,7 +785,31 @@ def test_export_html_appendix_in_contents_and_summary_links():
 
 
 def test_export_html_without_appendix_cells_has_no_appendix():
-    assert "c3-appendix" not in str(soup_of(export_html(case_notebook(make_record()))).main)
+    nb = case_notebook(make_record())
+    nb.cells = [c for c in nb.cells if not c.source.startswith("## Overview")]
+    assert "c3-appendix" not in str(soup_of(export_html(nb)).main)
+
+
+def test_export_html_moves_learner_sections_to_the_appendix():
+    explore = [
+        nbformat.v4.new_markdown_cell("## Explore\n\nMove the sliders."),
+        nbformat.v4.new_code_cell("explorer"),
+        nbformat.v4.new_markdown_cell("## Exercise\n\nWork it out."),
+        nbformat.v4.new_code_cell("answer = None"),
+        nbformat.v4.new_markdown_cell("**Hint.** Still the exercise."),
+    ]
+    soup = soup_of(export_html(case_notebook(make_record(), explore)))
+    main = soup.find("main")
+    appendix = main.find("section", class_="c3-appendix")
+    items = appendix.find_all("details", class_="c3-appendix-item", recursive=False)
+    assert [d.summary.h3.get_text() for d in items] == ["Overview", "Explore", "Exercise"]
+    assert "What you will do." in items[0].get_text()
+    assert "answer = None" in items[2].get_text() and "Still the exercise." in items[2].get_text()
+    body = main.get_text(" ", strip=True).split(APPENDIX_TITLE)[0]
+    assert not any(t in body for t in ("What you will do.", "Move the sliders.", "Work it out."))
+    # the parameters, under the overview in the notebook, stay in the body; so does the rest
+    assert "Show parameters" in body and "The same heading twice." in body
+    assert "Assumptions and data gaps" in body
 
 
 def test_export_html_prints_every_fold_open():

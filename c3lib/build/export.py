@@ -28,7 +28,8 @@ finishing pass over the rendered HTML. What a reviewer gets:
 - **Report body, then appendix.** Reference tables (emission factors, reference values,
   declared inputs, the full assumptions and sources) go to an *Appendix* at the end of the
   page: a cell tagged ``appendix`` moves there (a Markdown cell opening with a heading
-  titles the cells after it), and so does an output the kit flagged
+  titles the cells after it), so do the learner's sections (:data:`APPENDIX_SECTIONS`: the
+  overview, the explorer and the exercise) and an output the kit flagged
   (:data:`c3lib.kit.casestudy.APPENDIX_METADATA`, ``show_table(..., appendix=True)``).
   Each item is folded in a ``<details>`` on screen and printed open (CSS only).
 - **The learning city first.** In the body, a table captioned for the mentor city
@@ -74,6 +75,7 @@ __all__ = [
     "summary_context",
     "APPENDIX_TAG",
     "APPENDIX_TITLE",
+    "APPENDIX_SECTIONS",
     "merge_parameters",
     "prepare",
     "finish_page",
@@ -104,6 +106,10 @@ _STEP_LABEL = {"done": "done", "in-progress": "in progress", "not-started": "not
 #: The cell tag that moves a cell to the appendix at the end of the case study.
 APPENDIX_TAG = "appendix"
 APPENDIX_TITLE = "Appendix: reference tables"
+#: Sections written for the learner, not the reviewer, move whole to the appendix: the
+#: overview (what the learner will do), the explorer (its controls need a kernel; the page
+#: shows it at its defaults, the step's own results) and the exercise.
+APPENDIX_SECTIONS = ("Overview", "Explore", "Exercise")
 _ASSIGNMENT = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*(?P<annotation>:[^=#]*)?=\s*(?P<value>.*)$")
 
 
@@ -596,7 +602,10 @@ def merge_parameters(nb: nbformat.NotebookNode) -> None:
 
 
 def _split_appendix_outputs(nb: nbformat.NotebookNode) -> None:
-    """Move the outputs the kit flagged for the appendix into cells tagged ``appendix``."""
+    """Move each output the kit flagged for the appendix into a cell tagged ``appendix``.
+
+    One cell per output, so that each becomes an appendix item titled by its own caption.
+    """
     cells = []
     for cell in nb.cells:
         cells.append(cell)
@@ -605,22 +614,42 @@ def _split_appendix_outputs(nb: nbformat.NotebookNode) -> None:
         if not flagged or APPENDIX_TAG in _tags(cell):
             continue
         cell.outputs = [o for o in outs if o not in flagged]
-        extra = copy.deepcopy(cell)
-        extra.source = ""
-        extra.outputs = flagged
-        extra.metadata["tags"] = [APPENDIX_TAG, "remove-input"]
-        extra.metadata.pop("c3", None)
-        if "id" in cell:
-            extra["id"] = f"{cell['id']}-appendix"[-64:]
-        cells.append(extra)
+        for k, out in enumerate(flagged):
+            extra = copy.deepcopy(cell)
+            extra.source = ""
+            extra.outputs = [out]
+            extra.metadata["tags"] = [APPENDIX_TAG, "remove-input"]
+            extra.metadata.pop("c3", None)
+            if "id" in cell:
+                suffix = "-appendix" + (f"-{k + 1}" if k else "")
+                extra["id"] = f"{cell['id'][: 64 - len(suffix)]}{suffix}"
+            cells.append(extra)
     nb.cells = cells
+
+
+def _tag_appendix_sections(nb: nbformat.NotebookNode) -> None:
+    """Tag ``appendix`` the cells of each level-2 section named in :data:`APPENDIX_SECTIONS`.
+
+    The section runs from its heading to the next level-1 or level-2 heading; the
+    ``parameters`` cell stays in the body.
+    """
+    inside = False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            first = _HEADING.match(cell.source.lstrip("\n"))
+            if first and len(first.group(1)) <= 2:
+                inside = len(first.group(1)) == 2 and first.group(2).strip() in APPENDIX_SECTIONS
+        tags = _tags(cell)
+        if inside and "parameters" not in tags and APPENDIX_TAG not in tags:
+            cell.metadata["tags"] = [*tags, APPENDIX_TAG]
 
 
 def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` ready for a static page.
 
     - the injected parameters are written into the parameters cell (:func:`merge_parameters`);
-    - outputs flagged for the appendix get a cell of their own, tagged ``appendix``;
+    - the learner's sections (:data:`APPENDIX_SECTIONS`) are tagged ``appendix``, and
+      outputs flagged for the appendix get a cell of their own, tagged ``appendix``;
 
     - widget views and saved widget state go (each explorer carries a static HTML
       rendering in the same output), and so do JavaScript and Mermaid outputs: the page
@@ -632,6 +661,7 @@ def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
     merge_parameters(nb)
+    _tag_appendix_sections(nb)
     _split_appendix_outputs(nb)
     section, title_cell = "", None
     for cell in nb.cells:
@@ -760,7 +790,8 @@ def _appendix(soup) -> None:
     h2.string = APPENDIX_TITLE
     intro = soup.new_tag("p", attrs={"class": "c3-appendix-intro"})
     intro.string = (
-        "The reference tables behind the case study, each folded: open one to read it. "
+        "The workbook's sections for learners (overview, explorer, exercise) and the "
+        "reference tables behind the case study, each folded: open one to read it. "
         "They are printed in full."
     )
     section.extend([h2, intro])

@@ -59,6 +59,7 @@ __all__ = [
     "show_text",
     "table_html",
     "appendix_html",
+    "fold_html",
     "APPENDIX_METADATA",
     "LONG_TABLE_ROWS",
     "TABLE_TOP_ROWS",
@@ -869,7 +870,18 @@ def appendix_html(body: str, title: str) -> str:
     return f'<details class="c3-reference"><summary>{_esc(title)}</summary>{body}</details>'
 
 
-def show_table(df: pd.DataFrame, caption: str = "", note: str = "", appendix: bool = False) -> None:
+def fold_html(body: str, summary: str) -> str:
+    """``body`` folded under ``summary`` in the report body: closed on screen, printed open."""
+    return f'<details class="c3-fold"><summary>{_esc(summary)}</summary>{body}</details>'
+
+
+def show_table(
+    df: pd.DataFrame,
+    caption: str = "",
+    note: str = "",
+    appendix: bool = False,
+    fold: str = "",
+) -> None:
     """Display a DataFrame as a reader's table (:func:`table_html`).
 
     Parameters
@@ -883,8 +895,13 @@ def show_table(df: pd.DataFrame, caption: str = "", note: str = "", appendix: bo
     appendix : bool, optional
         A reference table (emission factors, reference values, declared inputs): folded in
         the notebook and moved to the case study's appendix by the export.
+    fold : str, optional
+        A detail table that stays in the body but folded under this line
+        (:func:`fold_html`), as the measures table under its timeline.
     """
     body = table_html(df, caption, note)
+    if fold and not appendix:
+        body = fold_html(body, fold)
     if appendix:
         _display_html(appendix_html(body, caption or "Reference table"), df.to_string(), True)
     else:

@@ -203,7 +203,12 @@ def show_measures(case: Case, baseline: str = NOT_IN_BASELINE) -> None:
         alt="Timeline with one bar per measure from its start year, coloured by city; "
         "stars mark measured effects.",
     )
-    show_table(table.set_index("City"), caption="Measures already taken, with their sources")
+    # the timeline shows the measures; their details and sources fold under it
+    show_table(
+        table.set_index("City"),
+        caption="Measures already taken, with their sources",
+        fold=f"The {len(table)} measures in the timeline, with their sources and effects",
+    )
     display(HTML(f"<p>{html.escape(measures_paragraph(case, baseline))}</p>"))
 
 
