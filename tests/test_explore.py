@@ -200,3 +200,47 @@ def test_explorer_caption_built_from_labels():
     )
     assert "Emissions (Share of berth hours on shore power [%]: 20%)" in ex.output.value
     assert "shore_power_uptake" not in ex.output.value
+
+
+def _explorer_figures():
+    """The bike-sharing and low-emission development explorer charts at extreme settings."""
+    from c3lib.kit import casestudy as cs
+    from c3lib.topics.bikeshare import views as bs_views
+    from c3lib.topics.urban import model as urban
+    from c3lib.topics.urban import views as urban_views
+
+    case = cs.load_case("pasig-taipei", "bike-sharing", "")
+    inputs = cs.inputs(case)
+    city = inputs[inputs["role"] == "learning"].set_index("field")
+    for bikes, rate in ((10, 0.2), (50_000, 12.0)):
+        yield bs_views.what_if(city, 0.5, bikes, rate, 0.6)[0]
+    case = cs.load_case("bangkok-san-diego", "low-emission-development", "")
+    inputs, road = cs.inputs(case), cs.inputs(case, "emissions-inventory")
+    road = road[(road["role"] == "learning") & road["field"].isin(urban.ROAD_INPUTS)]
+    p = cs.profiles(case)["learning"]
+    c = urban.city_transport(
+        inputs[inputs["role"] == "learning"].set_index("field"),
+        p["population"],
+        p["grid_ef"],
+        road.set_index("field"),
+    )
+    yield urban_views.what_if(c, urban.Levers(), 2025, 2035, 0.8, 1.0, 1.0, 1.0)[0]
+
+
+def test_render_topic_explorer_figures_fixed_layout_nothing_clipped():
+    # laid out once (no tight_layout, drawn once by figure_png); every tick label and title
+    # inside the figure and clear of the other panels, the legend clear of every panel
+    for fig in _explorer_figures():
+        assert fig.get_layout_engine() is not None
+        fig.canvas.draw()
+        r = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            ticks = [t.label1 for axis in (ax.xaxis, ax.yaxis) for t in axis._update_ticks()]
+            for text in [*ticks, ax.title]:
+                box = text.get_window_extent(r)
+                assert fig.bbox.contains(box.x0, box.y0) and fig.bbox.contains(box.x1, box.y1)
+                assert not any(box.overlaps(o.bbox) for o in fig.axes if o is not ax)
+            assert ax.yaxis.get_offset_text().get_text() == ""  # plain labels, no "1e7"
+        for legend in fig.legends:
+            assert not any(legend.get_window_extent(r).overlaps(ax.bbox) for ax in fig.axes)
+        plt.close(fig)
