@@ -8,7 +8,6 @@ from :mod:`c3lib.topics.bikeshare.model`.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -32,6 +31,7 @@ from c3lib.topics.bikeshare.model import (
     with_car_share,
 )
 from c3lib.topics.transport.model import POLLUTANTS
+from c3lib.topics.views import fixed_layout, plain_y_ticks
 
 __all__ = [
     "heat_input_table",
@@ -89,67 +89,6 @@ def _figure(ncols: int, width: float = 4.2, height: float = 3.6):
 
     fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False)
     return fig, axes[0]
-
-
-@functools.lru_cache
-def _char_width(char: str, size: float) -> float:
-    """Advance of one character in the default font. [pt]"""
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import text_to_path
-
-    prop = FontProperties(size=size)
-    return text_to_path.get_text_width_height_descent(char, prop, ismath=False)[0]
-
-
-def _plain_y_ticks(ax) -> float:
-    """Plain y tick labels (``12,500``, ``0.0002``: no offset, no power of ten).
-
-    Call it once the y limits and the axes height are set: the labels measured are the ones
-    the locator draws. Returns the width the widest label and its tick take. [pt]
-    """
-    import matplotlib as mpl
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.ticker import Formatter
-
-    class Plain(Formatter):
-        decimals = 0
-
-        def set_locs(self, locs):
-            super().set_locs(locs)
-            locs = np.asarray(locs, dtype=float)
-            step = np.diff(locs).min() if len(locs) > 1 else 0.0
-            # the fewest decimals that write every tick exactly
-            self.decimals = next(
-                (d for d in range(12) if np.allclose(np.round(locs, d), locs, atol=step / 1e3)), 0
-            )
-
-        def __call__(self, x, pos=None):
-            if abs(x) < 0.5 * 10.0**-self.decimals:
-                x = 0.0  # no "−0"
-            return self.fix_minus(f"{x:,.{self.decimals}f}")
-
-    ax.yaxis.set_major_formatter(Plain())
-    texts = ax.yaxis.get_major_formatter().format_ticks(ax.yaxis.get_major_locator()())
-    size = FontProperties(size=mpl.rcParams["ytick.labelsize"]).get_size_in_points()
-    # digits and separators do not kern: a label is as wide as its characters
-    widest = max((sum(_char_width(c, size) for c in t) for t in texts), default=0.0)
-    return widest + mpl.rcParams["ytick.major.size"] + mpl.rcParams["ytick.major.pad"]
-
-
-def _fixed_layout(fig, axes, left: float, right: float, gap: float) -> None:
-    """Set the panels' horizontal margins and gap [pt]; the figure is then laid out as it is.
-
-    A fixed layout costs nothing to draw, where ``tight_layout`` measures every label once
-    more before the drawing measures them again.
-    """
-    from matplotlib.layout_engine import PlaceHolderLayoutEngine
-
-    width = fig.get_figwidth() * 72
-    axes_width = (width - left - right - (len(axes) - 1) * gap) / len(axes)
-    fig.subplots_adjust(left=left / width, right=1 - right / width, wspace=gap / axes_width)
-    # a layout engine that does nothing: casestudy.figure_png draws the figure once, as laid
-    # out here, instead of cropping it to its content with a second drawing
-    fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=True))
 
 
 def plot_station_layouts(layouts: dict[str, StationLayout]):
@@ -302,10 +241,10 @@ def plot_avoided_emissions(avoided: dict[str, pd.DataFrame]):
         ax.set_xlim(-0.7, len(labels) - 0.3)
         ax.set_xticks(x, ticks)
         ax.set_title(f"{p} avoided (t/yr)", fontsize=10, y=1.0)  # y given: no title search
-        y_labels = max(y_labels, _plain_y_ticks(ax))
+        y_labels = max(y_labels, plain_y_ticks(ax))
     handles, names = axes[-1].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=8)
-    _fixed_layout(fig, axes, left=y_labels + 8, right=8, gap=y_labels + 16)
+    fixed_layout(fig, axes, left=y_labels + 8, right=8, gap=y_labels + 16)
     return fig
 
 
