@@ -365,7 +365,7 @@ def explorer_benchmarks() -> dict[str, dict]:
     import statistics
 
     import nbformat
-    from jupyter_client.manager import start_new_kernel
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     out = {}
@@ -382,8 +382,15 @@ def explorer_benchmarks() -> dict[str, dict]:
             for cell in nb.cells:
                 if "parameters" in cell.metadata.get("tags", []):
                     cell.source += f"\npair = {pair!r}"  # as papermill would inject it
-            km, kc = start_new_kernel(kernel_name="python3", cwd=str(NOTEBOOKS), transport="ipc")
+            # on ipc, as the build's kernels (the transport is the manager's, not Popen's);
+            # the sockets by absolute path, as the kernel runs in another folder
+            sockets = tempfile.mkdtemp(prefix="c3-bench-")
+            km = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/k")
+            km.start_kernel(cwd=str(NOTEBOOKS))
+            kc = km.client()
+            kc.start_channels()
             try:
+                kc.wait_for_ready(timeout=120)
                 client = NotebookClient(nb, km=km, timeout=600)
                 with client.setup_kernel():
                     started = time.perf_counter()
@@ -400,6 +407,7 @@ def explorer_benchmarks() -> dict[str, dict]:
             finally:
                 kc.stop_channels()
                 km.shutdown_kernel(now=True)
+                shutil.rmtree(sockets, ignore_errors=True)
             if found["median_s"] is not None:
                 medians.append(found["median_s"])
                 moves += found["n"]
