@@ -79,3 +79,23 @@ def test_confine_writes_off_leaves_process_free(tmp_path):
         timeout=30,
     )
     assert proc.stdout.strip() == "False" and target.read_text() == "x"
+
+
+def test_confined_kernel_starts_without_a_home_ipython_folder(tmp_path, params_dir):
+    """On a fresh machine ``~/.ipython`` does not exist, and a confined kernel cannot make
+    it (nor the profile's ``db`` folder IPython makes at start): the kernel must still
+    start."""
+    from tests.conftest import make_notebook
+
+    home = tmp_path / "home"
+    home.mkdir()
+    nbs = tmp_path / "notebooks"
+    make_notebook(nbs / "emissions_inventory.ipynb", "print(6 * 7)")
+    pair = sorted(p.stem for p in (params_dir / "pairs").glob("*.yaml"))[0]
+    env = {k: v for k, v in os.environ.items() if k not in ("IPYTHONDIR", "JUPYTER_CONFIG_DIR")}
+    env.update(HOME=str(home), C3_NOTEBOOKS=str(nbs), MPLCONFIGDIR=str(tmp_path / "mpl"))
+    args = [sys.executable, "-m", "c3lib", "build", "--params", str(params_dir)]
+    args += ["--out", str(tmp_path / "out"), "--pair", pair, "--jobs", "1"]
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 built" in proc.stdout

@@ -167,6 +167,29 @@ def test_clean_stale_run_folders(tmp_path, sleeper):
         shutil.rmtree(tmp)
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="no /proc")
+def test_clean_stale_run_folders_removes_a_zombie_workers_folder(tmp_path):
+    """A killed build's worker stays a zombie where nothing reaps orphans (a container whose
+    first process is no init): its pid still answers ``kill(pid, 0)``, but it is dead, and
+    its run folder goes."""
+    tmp = Path("/tmp") / f"c3t-{os.getpid()}-z"
+    tmp.mkdir()
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 30  # exited, not reaped: state Z
+        stat = Path(f"/proc/{zombie.pid}/stat")
+        while stat.read_text().rpartition(")")[2].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.kill(zombie.pid, 0)  # the pid still answers
+        (tmp / f"c3-run-{zombie.pid}-abc").mkdir()
+        assert clean_stale_run_folders(tmp) == 1
+        assert not list(tmp.iterdir())
+    finally:
+        zombie.wait()
+        tmp.rmdir()
+
+
 def test_clean_stale_run_folders_keeps_kernels_of_live_builds(tmp_path):
     """A kernel folder younger than a live build (which marks itself) may be that build's."""
     tmp = Path("/tmp") / f"c3t-{os.getpid()}-b"

@@ -268,6 +268,9 @@ def _confine() -> bool:
         return False  # not a kernel of :class:`Kernels`
     if not confine_writes([cwd, sockets]):
         return False
+    # IPython's profile (made on a kernel's first start, with its ``db`` folder) in the
+    # kernel's own folder: the user's ``~/.ipython`` may not exist and cannot be made now
+    os.environ["IPYTHONDIR"] = os.path.join(sockets, "ipython")
     os.environ["TMPDIR"] = cwd  # for the processes a notebook starts
     tempfile.tempdir = cwd
     return True

@@ -327,6 +327,11 @@ _held: dict[Path, int] = {}  # output folders this process has locked: how many 
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running: a zombie (dead, not yet reaped) is not.
+
+    A killed build's workers stay zombies where nothing reaps orphans (a container whose
+    first process is not an init); ``kill(pid, 0)`` alone would call them alive.
+    """
     if pid <= 0:
         return False
     try:
@@ -334,8 +339,12 @@ def _pid_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # someone else's live process
-    return True
+        pass  # someone else's process: alive unless /proc says it is a zombie
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return True  # no /proc (not Linux): as kill said
+    return stat.rpartition(")")[2].split()[:1] not in (["Z"], ["X"])
 
 
 def _lock_owner(path: Path) -> str:
