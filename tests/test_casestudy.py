@@ -326,3 +326,54 @@ def test_table_html_keeps_a_wide_long_table():
     df = pd.DataFrame([[1.0] * 9] * 6, columns=list("abcdefghi"))
     html = cs.table_html(df)
     assert "c3-wide" in html and html.count("<tr>") == 7  # header and six rows, not turned
+
+
+def test_record_inputs_are_those_the_models_use(params_dir):
+    """A city with no seaport uses none of its port settings, so the record lists only
+    ``has_seaport``; restaurants by type come from a sourced total as the model splits it,
+    in the inputs every table reads as in the record."""
+    from c3lib.topics.cooking.model import RESTAURANT_TYPES
+
+    pair = load_catalog(params_dir).pairs[first_pair(params_dir)]
+    fast_food = {
+        "value": 120,
+        "unit": "restaurants",
+        "year": 2020,
+        "source": "S1",
+        "quality": "official",
+    }
+    total = {
+        "value": 1000,
+        "unit": "restaurants",
+        "year": 2021,
+        "source": "S2",
+        "quality": "official",
+        "level": "region",
+    }
+    no_port = {"value": 0, "unit": "flag", "year": None, "source": "S3", "quality": "official"}
+
+    def change(doc):
+        activity = doc.setdefault("activity", {})
+        cooking = activity.setdefault("commercial-cooking", {})
+        for t in RESTAURANT_TYPES:
+            cooking.pop(f"{t}_restaurants", None)
+        cooking.update(fast_food_restaurants=fast_food, restaurants_total=total)
+        activity.setdefault("port-operations", {})["has_seaport"] = no_port
+
+    edit_yaml(params_dir / "cities" / f"{pair.learning}.yaml", change)
+    case = cs.load_case(pair.id, "emissions-inventory", str(params_dir))
+    records = [r for r in cs.input_records(case) if r["city"] == pair.learning]
+    port = [r["field"] for r in records if r["section"] == "port-operations"]
+    assert port == ["has_seaport"]
+    counts = {r["field"]: r for r in records if r["field"].endswith("_restaurants")}
+    assert counts["fast_food_restaurants"]["value"] == 120
+    assert counts["fast_food_restaurants"]["level"] == "city"
+    others = [counts[f"{t}_restaurants"] for t in RESTAURANT_TYPES if t != "fast_food"]
+    assert sum(r["value"] for r in others) == pytest.approx(880)
+    assert {(r["level"], r["quality"], r["year"], r["source"]) for r in others} == {
+        ("region", "derived", 2021, "S2")
+    }
+    table = cs.inputs(case, "commercial-cooking")
+    shown = table[(table["city"] == pair.learning) & table["field"].str.endswith("_restaurants")]
+    assert shown["value"].sum() == pytest.approx(1000)
+    assert "shared over the types" in shown.set_index("field").at["family_restaurants", "note"]

@@ -538,8 +538,16 @@ def test_restaurant_counts_total_split_by_default_mix():
     counts = ck.restaurant_counts(rows)
     assert counts.sum() == pytest.approx(1000.0)
     assert counts.iloc[0] == pytest.approx(1000.0 / 3)
+    # a city count is kept; the four defaults share what it leaves of the total (998)
     own = rows.assign(level=["city"] + ["global"] * 4 + ["country"])
-    assert ck.restaurant_counts(own).sum() == pytest.approx(6.0)  # a city count: kept as it is
+    counts = ck.restaurant_counts(own)
+    assert counts.iloc[0] == 2.0
+    assert counts.iloc[1:].tolist() == pytest.approx([998.0 / 4] * 4)
+    # sourced counts above the total: kept, and the defaults get none
+    over = own.assign(value=[1500.0, 1.0, 1.0, 1.0, 1.0, 1000.0])
+    assert ck.restaurant_counts(over).tolist() == [1500.0, 0.0, 0.0, 0.0, 0.0]
+    # a global total changes nothing
+    assert ck.restaurant_counts(rows.assign(level=["global"] * 6)).sum() == pytest.approx(6.0)
 
 
 # --- meat balance -----------------------------------------------------------------------

@@ -35,6 +35,8 @@ from c3lib.params import (
     load_catalog,
 )
 from c3lib.reference import field_table
+from c3lib.topics.cooking.model import resolve_inputs as _cooking_inputs
+from c3lib.topics.ports.model import used_inputs as _port_inputs_used
 
 __all__ = [
     "RECORD_MIME",
@@ -285,7 +287,8 @@ def inputs(case: Case, section: str | None = None) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``role``, ``city``, ``field``, ``value``, ``unit``, ``year``, ``source``,
         ``quality``, ``level``, ``note``, ``own``, ``description``; empty when the section
-        declares no inputs.
+        declares no inputs. Values a topic derives from others are as it derives them
+        (restaurants by type from a sourced total: :func:`c3lib.topics.cooking.model.resolve_inputs`).
     """
     section = section or case.action.id
     try:
@@ -298,18 +301,30 @@ def inputs(case: Case, section: str | None = None) -> pd.DataFrame:
         df.insert(0, "city", city.id)
         df.insert(0, "role", role)
         frames.append(df)
-    return pd.concat(frames, ignore_index=True)[_INPUT_COLUMNS]
+    out = pd.concat(frames, ignore_index=True)[_INPUT_COLUMNS]
+    resolve = _RESOLVED.get(section)
+    return out if resolve is None else resolve(out)
+
+
+# A topic's own resolution of a section's inputs (values the model derives from others),
+# applied wherever the inputs are read; and the inputs a topic's model actually uses, which
+# the record lists (a city with no seaport uses none of its port settings).
+_RESOLVED = {"commercial-cooking": _cooking_inputs}
+_USED = {"port-operations": _port_inputs_used}
 
 
 def input_records(case: Case) -> list[dict]:
-    """Every input the workbook reads, for the record's ``inputs`` key.
+    """Every input the workbook's models use, for the record's ``inputs`` key.
 
     One dict per city × section × field: ``city``, ``section``, ``field``, ``value``,
-    ``unit``, ``year``, ``level``, ``quality``, ``source``.
+    ``unit``, ``year``, ``level``, ``quality``, ``source``. A section's inputs its topic
+    does not use for a city (the port settings of a city with no seaport) are left out.
     """
     out = []
     for section in case.sections:
         df = inputs(case, section)
+        if section in _USED:
+            df = _USED[section](df)
         for r in df.itertuples():
             v = float(r.value)
             out.append(
@@ -629,8 +644,10 @@ def _long_cell(text: str) -> str:
 
 def _reader_parts(df: pd.DataFrame):
     """The index as row-heading columns (none for a plain row number), the header rows."""
-    plain_index = df.index.nlevels == 1 and df.index.name is None and (
-        pd.api.types.is_integer_dtype(df.index.dtype) or df.index.empty
+    plain_index = (
+        df.index.nlevels == 1
+        and df.index.name is None
+        and (pd.api.types.is_integer_dtype(df.index.dtype) or df.index.empty)
     )
     if plain_index:
         index_cols: list[list] = []
@@ -657,7 +674,9 @@ def _thead(index_names: list, keys: list[tuple], levels: int) -> str:
         while j < len(keys):
             k = j
             while (
-                lvl < levels - 1 and k + 1 < len(keys) and keys[k + 1][: lvl + 1] == keys[j][: lvl + 1]
+                lvl < levels - 1
+                and k + 1 < len(keys)
+                and keys[k + 1][: lvl + 1] == keys[j][: lvl + 1]
             ):
                 k += 1
             code = keys[j][lvl]
@@ -800,7 +819,10 @@ def show_context(case: Case) -> None:
     profile = context_table(case)
     profile.columns = pd.MultiIndex.from_tuples(
         [
-            (f"{case.cities[c.split()[0]].name} ({c.split()[0]})", "Quality" if " " in c else "Value")
+            (
+                f"{case.cities[c.split()[0]].name} ({c.split()[0]})",
+                "Quality" if " " in c else "Value",
+            )
             for c in profile.columns
         ]
     )

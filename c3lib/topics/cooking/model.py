@@ -81,6 +81,8 @@ __all__ = [
     "street_food_factors",
     "lb_to_kg",
     "restaurant_counts",
+    "split_restaurant_total",
+    "resolve_inputs",
     "device_counts",
     "food_cooked",
     "potatoes_cooked",
@@ -349,10 +351,11 @@ def restaurant_counts(city: pd.DataFrame) -> pd.Series:
 
     Notes
     -----
-    Where no type count is the city's or its country's own (every one at the ``global``
-    level of the ``level`` column) but ``restaurants_total`` is, the total is split over
-    the types in the proportions of the global defaults: the density is then the city's
-    or its country's, the mix still assumed.
+    Where ``restaurants_total`` is the city's, its region's or its country's (not at the
+    ``global`` level of the ``level`` column), the type counts that are only global
+    defaults share what the sourced type counts leave of the total, in the proportions of
+    the defaults (:func:`split_restaurant_total`): the density is then the city's or its
+    country's, the mix of the unsourced types still assumed.
 
     The series carries the city's meat-balance factor in ``attrs["meat_scale"]``
     (:func:`city_meat_balance`; 1 where the inputs lack the balance's fields), which
@@ -367,15 +370,89 @@ def restaurant_counts(city: pd.DataFrame) -> pd.Series:
             f"type of {RESTAURANT_TYPES} (c3lib/data/fields/commercial-cooking.csv)"
         )
     counts = pd.Series({t: float(v[f"{t}_restaurants"]) for t in RESTAURANT_TYPES}, name="count")
-    total = float(v.get("restaurants_total", math.nan))
-    if "level" in city.columns and math.isfinite(total) and counts.sum() > 0:
-        levels = city["level"]
-        if (levels.reindex(fields) == "global").all() and levels.get(
-            "restaurants_total"
-        ) != "global":
-            counts = counts / counts.sum() * total
+    split = split_restaurant_total(city)
+    counts.update(pd.Series({f.removesuffix("_restaurants"): n for f, n in split.items()}))
     counts.attrs["meat_scale"] = city_meat_balance(city, counts).scale
     return counts
+
+
+def split_restaurant_total(city: pd.DataFrame) -> dict[str, float]:
+    """Type counts that the city's sourced restaurant total sets in place of the defaults.
+
+    Parameters
+    ----------
+    city : pandas.DataFrame
+        The city's commercial-cooking inputs indexed by field, with columns ``value``
+        and ``level``. [restaurants]
+
+    Returns
+    -------
+    dict
+        ``<type>_restaurants`` → count, for each type count at the ``global`` level
+        when ``restaurants_total`` is not: they share the total less the sourced type
+        counts (none below 0), in the proportions of their global defaults. Empty when
+        the total is missing or global, or every type count is sourced. [restaurants]
+
+    Notes
+    -----
+    :math:`N_t = (N - \\sum_{s \\in S} N_s) \\, d_t / \\sum_{u \\notin S} d_u` for a type
+    :math:`t` without a sourced count, with the total :math:`N`, the sourced types
+    :math:`S` and the default counts :math:`d`.
+    """
+    if "level" not in city.columns or "restaurants_total" not in city.index:
+        return {}
+    total = float(city.at["restaurants_total", "value"])
+    if not math.isfinite(total) or city.at["restaurants_total", "level"] == "global":
+        return {}
+    fields = [f"{t}_restaurants" for t in RESTAURANT_TYPES]
+    rows = city.reindex(fields)
+    defaults = rows["level"] == "global"
+    weights = rows.loc[defaults, "value"].astype(float)
+    if weights.empty or not weights.sum() > 0:
+        return {}
+    left = max(total - float(rows.loc[~defaults, "value"].astype(float).sum()), 0.0)
+    return (weights / weights.sum() * left).to_dict()
+
+
+def resolve_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
+    """Commercial-cooking inputs with the type counts a sourced total sets, as the model uses.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        Inputs in long form (columns ``city``, ``field``, ``value``, ``year``, ``source``,
+        ``quality``, ``level``, ``note`` …), from :func:`c3lib.kit.casestudy.inputs`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy in which each type count :func:`split_restaurant_total` sets has that
+        value, the total's level, year and source, quality ``derived`` and a note
+        saying how it was split.
+    """
+    out = inputs.copy()
+    for city, rows in inputs.groupby("city", sort=False):
+        by_field = rows.set_index("field")
+        split = split_restaurant_total(by_field)
+        if not split:
+            continue
+        total = by_field.loc["restaurants_total"]
+        sourced = [f for f in by_field.index if f.endswith("_restaurants") and f not in split]
+        less = f" less the sourced counts ({', '.join(sourced)})" if sourced else ""
+        for fld, n in split.items():
+            at = out.index[(out["city"] == city) & (out["field"] == fld)]
+            out.loc[at, ["value", "level", "year", "source", "quality"]] = [
+                n,
+                total["level"],
+                total["year"],
+                total["source"],
+                "derived",
+            ]
+            out.loc[at, "note"] = (
+                f"{total['value']:,.0f} restaurants in all{less}, shared over the types "
+                "without a count in the US survey's type mix (assumed)"
+            )
+    return out
 
 
 def device_counts(restaurants: pd.Series, profile: pd.DataFrame | None = None) -> pd.Series:

@@ -46,6 +46,7 @@ __all__ = [
     "Port",
     "Levers",
     "port_from_inputs",
+    "used_inputs",
     "grid_factor",
     "InPlace",
     "with_measures_in_place",
@@ -366,6 +367,26 @@ def grid_factor(profile: Mapping[str, float]) -> float:
     """
     value = profile.get("grid_ef")
     return float(value) if value is not None else math.nan
+
+
+def used_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
+    """The port inputs the model reads: for a city with no seaport only ``has_seaport``.
+
+    Parameters
+    ----------
+    inputs : pandas.DataFrame
+        Port-operations inputs in long form (columns ``city``, ``field``, ``value`` …).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows less those of a city whose ``has_seaport`` is 0: its port settings
+        are moot (:func:`port_from_inputs` makes no port of them).
+    """
+    moot = inputs["city"].isin(
+        inputs.loc[(inputs["field"] == "has_seaport") & (inputs["value"] == 0), "city"]
+    )
+    return inputs[~moot | (inputs["field"] == "has_seaport")].reset_index(drop=True)
 
 
 def _role_values(inputs: pd.DataFrame, role: str) -> dict[str, float]:

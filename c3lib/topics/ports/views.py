@@ -30,6 +30,7 @@ from c3lib.topics.ports.model import (
     load_factors,
     measure_reductions,
     reference_row,
+    used_inputs,
 )
 
 __all__ = [
@@ -546,10 +547,9 @@ def assumption_inputs(
     factors = factors or load_factors()
     keep = []
     extra: list[dict] = []
-    for city, rows in inputs.groupby("city", sort=False):
-        seaport = rows.loc[rows["field"] == "has_seaport", "value"]
-        if not seaport.empty and seaport.iloc[0] == 0:
-            keep.append(rows[rows["field"] == "has_seaport"])
+    for city, rows in used_inputs(inputs).groupby("city", sort=False):
+        if rows["field"].tolist() == ["has_seaport"]:
+            keep.append(rows)
             continue
         uncounted = rows["field"].isin(list(NON_CONTAINER_CALL_FIELDS)) & ~rows["own"].astype(bool)
         if uncounted.any():
