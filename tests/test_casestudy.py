@@ -377,3 +377,20 @@ def test_record_inputs_are_those_the_models_use(params_dir):
     shown = table[(table["city"] == pair.learning) & table["field"].str.endswith("_restaurants")]
     assert shown["value"].sum() == pytest.approx(1000)
     assert "shared over the types" in shown.set_index("field").at["family_restaurants", "note"]
+
+
+def test_inputs_section_read_from_another_action():
+    """A section another workbook owns reads the same from the case at hand as from its own.
+
+    The inventory workbook takes the port and cooking inputs from its own case instead of
+    loading (and validating) the params folder once more for each.
+    """
+    pair = first_pair(PARAMS)
+    case = cs.load_case(pair, "emissions-inventory", str(PARAMS))
+    assert {"port-operations", "commercial-cooking"} <= set(case.action.reads)
+    for section in case.action.reads:
+        own = cs.inputs(cs.load_case(pair, section, str(PARAMS)))
+        borrowed = cs.inputs(case, section)
+        assert not borrowed.empty
+        pd.testing.assert_frame_equal(borrowed, own)
+        assert set(borrowed["city"]) == {case.mentor.id, case.learning.id}
