@@ -334,33 +334,36 @@ def inventory_evaluator(
 
     ``sections`` holds ``profile``, ``emissions-inventory``, ``port-operations`` and
     ``commercial-cooking``. The city's calculated lines are recomputed only when a
-    replacement touches its inventory inputs, the port and cooking lines only when one
-    touches theirs or the profile.
+    replacement touches its inventory inputs, the port lines only when one touches the
+    port's inputs or the profile's grid factor, the cooking lines only when one touches
+    theirs and they count in the total (never while cooking is indicative).
     """
     from c3lib.topics.inventory import model as inv
 
     s = _Sections(sections)
     pollutant = HEADLINES["emissions-inventory"].pollutant
 
-    def extras(replace: Replacements) -> pd.DataFrame:
-        grid = s.mapping("profile", replace).get("grid_ef", math.nan)
-        return inv.module_lines(
-            s.long("port-operations", replace, city),
-            s.long("commercial-cooking", replace, city),
-            "learning",
-            name,
-            grid,
-            rsz_nm,
-        )
-
     def in_total(lines: pd.DataFrame) -> float:
         return _pollutant_sum(inv.split_indicative(lines)[0], "emissions", pollutant)
 
-    # city_lines gives the calculated lines then the extra ones, and split_indicative
-    # keeps lines by sector: the total is the sum of the two parts, each recomputed only
-    # when a replacement touches its inputs
+    def port(replace: Replacements) -> float:
+        grid = s.mapping("profile", replace).get("grid_ef", math.nan)
+        return in_total(
+            inv.port_lines(s.long("port-operations", replace, city), "learning", name, grid, rsz_nm)
+        )
+
+    def cooking(replace: Replacements) -> float:
+        return in_total(inv.cooking_lines(s.long("commercial-cooking", replace, city), "learning"))
+
+    # city_lines gives the calculated lines then the port's, then the cooking ones
+    # (module_lines), and split_indicative keeps lines by sector: the total is the sum of
+    # the parts, each recomputed only when a replacement touches its inputs (the port
+    # reads the profile's grid factor only; cooking lines that are all indicative never
+    # count, whatever the inputs)
     own = in_total(inv.city_lines(s.mapping("emissions-inventory", {})))
-    borrowed = in_total(extras({}))
+    port_base = port({})
+    cooking_counts = "commercial-cooking" not in inv.INDICATIVE
+    cooking_base = cooking({}) if cooking_counts else 0.0
 
     def evaluate(replace: Replacements) -> float:
         touched = s.touched(replace)
@@ -369,9 +372,11 @@ def inventory_evaluator(
             if "emissions-inventory" in touched
             else own
         )
-        if touched & {"port-operations", "commercial-cooking", "profile"}:
-            return mine + in_total(extras(replace))
-        return mine + borrowed
+        moved_port = "port-operations" in touched or ("profile", "grid_ef") in replace
+        at_port = port(replace) if moved_port else port_base
+        moved_cooking = cooking_counts and "commercial-cooking" in touched
+        at_cooking = cooking(replace) if moved_cooking else cooking_base
+        return mine + (at_port + at_cooking)
 
     return evaluate
 

@@ -61,6 +61,8 @@ __all__ = [
     "SHARE_FIELDS",
     "check_factors",
     "module_lines",
+    "port_lines",
+    "cooking_lines",
     "city_lines",
 ]
 
@@ -498,26 +500,29 @@ def external_lines(
         ``emissions`` [t/yr], no activity or factor.
     """
     rename = dict(rename or {})
-    rows = [
-        dict(
-            sector=sector,
-            subsector=sector,
-            pollutant=rename.get(p, p),
-            activity=np.nan,
-            activity_unit="",
-            ef=np.nan,
-            control=0.0,
-            emissions=float(v),
-            uncertainty=uncertainty,
-            source=source,
-            quality=quality,
-            inputs="",
-        )
-        for p, v in totals.items()
-        if rename.get(p, p) in POLLUTANTS
-    ]
-    numeric = {c: float for c in ("activity", "ef", "control", "emissions")}
-    return pd.DataFrame(rows, columns=LINE_COLUMNS).astype(numeric)
+    kept = [(rename.get(p, p), float(v)) for p, v in totals.items()]
+    kept = [(p, v) for p, v in kept if p in POLLUTANTS]
+    n = len(kept)
+
+    def text(value: str) -> np.ndarray:
+        return np.full(n, value, dtype=object)
+
+    # built by column: a frame from a list of row dicts costs a few milliseconds
+    columns = {
+        "sector": text(sector),
+        "subsector": text(sector),
+        "pollutant": np.array([p for p, _ in kept], dtype=object),
+        "activity": np.full(n, np.nan),
+        "activity_unit": text(""),
+        "ef": np.full(n, np.nan),
+        "control": np.zeros(n),
+        "emissions": np.array([v for _, v in kept], dtype=float),
+        "uncertainty": text(uncertainty),
+        "source": text(source),
+        "quality": text(quality),
+        "inputs": text(""),
+    }
+    return pd.DataFrame(columns, columns=LINE_COLUMNS)
 
 
 def sector_totals(lines: pd.DataFrame) -> pd.DataFrame:
@@ -845,6 +850,58 @@ def check_factors() -> list[str]:
     return problems
 
 
+_PORT_SOURCE = (
+    "c3lib.ports: US EPA (2022) Ports Emissions Inventory Guidance method, "
+    "see the port-operations case study"
+)
+_COOKING_SOURCE = (
+    "c3lib.cooking: US EPA 2020 NEI TSD §19 method, see the "
+    "commercial-cooking case study (VOC as ROG reported as NMVOC)"
+)
+
+
+def port_lines(
+    port_inputs: pd.DataFrame, role: str, name: str, grid_ef: float, rsz_nm: float = 20.0
+) -> pd.DataFrame:
+    """The ports-and-shipping lines for one city (the port-operations method).
+
+    Parameters are those of :func:`module_lines`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`LINE_COLUMNS` lines from :func:`external_lines`; ``emissions`` [t/yr].
+    """
+    from c3lib.topics.ports import model as ports
+
+    port = ports.port_from_inputs(port_inputs, role, name, rsz_nm, grid_ef)
+    port_t = ports.port_emissions(port).groupby("pollutant")["t_per_yr"].sum()
+    return external_lines("ports-shipping", port_t.to_dict(), _PORT_SOURCE, "derived")
+
+
+def cooking_lines(cooking_inputs: pd.DataFrame, role: str) -> pd.DataFrame:
+    """The commercial-cooking lines for one city (the commercial-cooking method).
+
+    Parameters are those of :func:`module_lines`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`LINE_COLUMNS` lines from :func:`external_lines`; ``emissions`` [t/yr].
+    """
+    from c3lib.topics.cooking import model as cooking
+
+    own = cooking_inputs[cooking_inputs["role"] == role].set_index("field")
+    cook_t = cooking.totals(cooking.inventory(cooking.restaurant_counts(own)))
+    return external_lines(
+        "commercial-cooking",
+        cook_t.drop("CO", errors="ignore").to_dict(),
+        _COOKING_SOURCE,
+        "derived",
+        rename={"VOC": "NMVOC"},
+    )
+
+
 def module_lines(
     port_inputs: pd.DataFrame,
     cooking_inputs: pd.DataFrame,
@@ -857,7 +914,8 @@ def module_lines(
 
     They come from the port-operations and commercial-cooking workbooks' own methods
     (:mod:`c3lib.topics.ports.model`, :mod:`c3lib.topics.cooking.model`) and inputs, so
-    the inventory and those workbooks agree.
+    the inventory and those workbooks agree: :func:`port_lines` then
+    :func:`cooking_lines`.
 
     Parameters
     ----------
@@ -878,30 +936,10 @@ def module_lines(
     pandas.DataFrame
         :data:`LINE_COLUMNS` lines from :func:`external_lines`; ``emissions`` [t/yr].
     """
-    from c3lib.topics.cooking import model as cooking
-    from c3lib.topics.ports import model as ports
-
-    port = ports.port_from_inputs(port_inputs, role, name, rsz_nm, grid_ef)
-    port_t = ports.port_emissions(port).groupby("pollutant")["t_per_yr"].sum()
-    own = cooking_inputs[cooking_inputs["role"] == role].set_index("field")
-    cook_t = cooking.totals(cooking.inventory(cooking.restaurant_counts(own)))
     return pd.concat(
         [
-            external_lines(
-                "ports-shipping",
-                port_t.to_dict(),
-                "c3lib.ports: US EPA (2022) Ports Emissions Inventory Guidance method, "
-                "see the port-operations case study",
-                "derived",
-            ),
-            external_lines(
-                "commercial-cooking",
-                cook_t.drop("CO", errors="ignore").to_dict(),
-                "c3lib.cooking: US EPA 2020 NEI TSD §19 method, see the "
-                "commercial-cooking case study (VOC as ROG reported as NMVOC)",
-                "derived",
-                rename={"VOC": "NMVOC"},
-            ),
+            port_lines(port_inputs, role, name, grid_ef, rsz_nm),
+            cooking_lines(cooking_inputs, role),
         ],
         ignore_index=True,
     )
