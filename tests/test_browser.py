@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
@@ -167,6 +168,7 @@ def browser(site):
             yield SimpleNamespace(
                 plain=chromium.new_context(viewport=VIEWPORT),
                 axe=chromium.new_context(viewport=VIEWPORT, bypass_csp=True),
+                noscript=chromium.new_context(viewport=VIEWPORT, java_script_enabled=False),
             )
         finally:
             chromium.close()
@@ -290,7 +292,16 @@ def test_case_studies_in_browser(site, browser):
     for path in site.case_studies:
         problems += page_problems(browser, path, toc=True)
     assert problems == []
-    screenshot(browser, site.out / PAIR / f"{site.showcase}.html", "case-study.png")
+    showcase = site.out / PAIR / f"{site.showcase}.html"
+    screenshot(browser, showcase, "case-study.png")
+    gaps = "#data-to-collect-first"
+    if 'id="data-to-collect-first"' in showcase.read_text("utf-8"):
+        screenshot(
+            browser,
+            showcase,
+            "data-to-collect.png",
+            lambda p: p.locator(gaps).scroll_into_view_if_needed(),
+        )
 
 
 def test_comparison_pages_in_browser(site, browser):
@@ -396,11 +407,197 @@ def test_case_study_tables_fit_screen_and_print(site, browser):
 
 
 def test_appendix_folded_on_screen_printed_open(site, browser):
+    # the appendix is folded on screen and printed open; an explorer prints the setting shown
     page, _ = open_page(browser, site.out / PAIR / f"{site.showcase}.html")
-    shown = "() => Array.from(document.querySelectorAll('.c3-appendix-item table'))" \
-        ".map(t => t.checkVisibility())"
+    shown = (
+        "() => Array.from(document.querySelectorAll('.c3-appendix-item table'))"
+        ".filter(t => !t.closest('.c3-x-panel')).map(t => t.checkVisibility())"
+    )
+    panels = (
+        "() => Array.from(document.querySelectorAll('.c3-explorer-sets')).map("
+        "g => Array.from(g.querySelectorAll('.c3-x-panel'))"
+        ".filter(p => p.checkVisibility()).length)"
+    )
     on_screen = page.evaluate(shown)
     assert on_screen and not any(on_screen)
     page.emulate_media(media="print")
     assert all(page.evaluate(shown))
+    assert all(n == 1 for n in page.evaluate(panels))
     page.close()
+
+
+# --- Explorers without a kernel (issue 16 item 5) -------------------------------------------
+
+# the settings an explorer shows at a time: its checked input, its visible panel's chart
+# and table (locators run in Playwright's own world, so they work with JavaScript off)
+EXPLORER = ".c3-explorer-sets"
+
+
+AXE_EXPLORERS_JS = """async () => {
+    const result = await axe.run({include: [['.c3-explorer-sets']]}, {resultTypes: ['violations']});
+    return result.violations.map(v => `${v.impact}: ${v.id} (${v.help}) at ` +
+        v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));
+}"""
+
+
+@pytest.fixture(scope="module")
+def explorer_pages(site):
+    """The built case studies that hold an explorer's precomputed settings."""
+    pages = [p for p in site.case_studies if "c3-explorer-sets" in p.read_text("utf-8")]
+    real = [p for p in site.case_studies if p.parent.name == PAIR]
+    notebooks = [NOTEBOOKS / site.catalog.actions[p.stem].notebook for p in real]
+    drawn = [
+        p for p, nb in zip(real, notebooks, strict=True) if "explorer(" in nb.read_text("utf-8")
+    ]
+    moot = [p for p in real if "c3-explorer-moot" in p.read_text("utf-8")]
+    assert set(drawn) <= set(pages) | set(moot), "a workbook draws an explorer its page lacks"
+    if not pages:
+        pytest.skip("no workbook in notebooks/ draws an explorer")
+    return pages
+
+
+def _open(page, group) -> None:
+    """Unfold what holds ``group`` (the appendix item of the learner's Explore section)."""
+    folded = page.locator(f"details:not([open]):has({EXPLORER})")
+    while folded.count():  # the outermost first: an inner summary shows once it is open
+        folded.first.locator(":scope > summary").click()
+
+
+def _shown(group) -> dict:
+    """What an explorer shows: the checked setting, its chart and its table."""
+    panel = group.locator(".c3-x-panel")
+    visible = [panel.nth(i) for i in range(panel.count()) if panel.nth(i).is_visible()]
+    assert len(visible) == 1, f"{len(visible)} panels shown"
+    table = visible[0].locator("table")
+    return {
+        "checked": group.locator("input.c3-x-in:checked").get_attribute("id"),
+        "image": visible[0].locator("img").get_attribute("src"),
+        "table": table.first.inner_html() if table.count() else None,
+        "caption": visible[0].locator("figcaption").inner_text(),
+    }
+
+
+class _NoScript(HTMLParser):
+    """Anything in a page that could run script: elements, handlers, javascript: URLs."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "iframe", "object", "embed", "form"):
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on") or (value or "").strip().lower().startswith("javascript:"):
+                self.found.append(f"<{tag} {name}>")
+        if tag == "input" and dict(attrs).get("type") != "radio":
+            self.found.append(f"<input type={dict(attrs).get('type')}>")
+
+
+def test_explorer_settings_switch_without_script(explorer_pages, browser):
+    # JavaScript off: a setting clicked shows its own chart and table, from the page alone
+    switched = 0
+    context = browser.noscript
+    for path in explorer_pages:
+        parser = _NoScript()
+        parser.feed(path.read_text(encoding="utf-8"))
+        assert parser.found == [], path.name
+        page = context.new_page()
+        requests = []
+        page.on("request", lambda req, seen=requests: seen.append(req.url))
+        page.goto(path.as_uri(), wait_until="load")
+        groups = page.locator(EXPLORER)
+        for g in range(groups.count()):
+            group = groups.nth(g)
+            _open(page, group)
+            before = _shown(group)
+            labels_ = group.locator(".c3-x-controls label:not(.c3-x-as-set)")
+            assert labels_.count() >= 1, path.name
+            for k in (0, labels_.count() - 1):  # the first setting and the last
+                label = labels_.nth(k)
+                target = label.get_attribute("for")
+                label.click()
+                after = _shown(group)
+                assert after["checked"] == target, path.name
+                assert after["image"] != before["image"], (path.name, target)
+                assert after["caption"] != before["caption"], (path.name, target)
+                if before["table"] is not None:
+                    assert after["table"] is not None, (path.name, target)
+                switched += 1
+            if path.stem == SCREENSHOT_ORDER[0] and g == 0:  # a setting other than as set
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                group.screenshot(path=str(SCREENSHOTS / "explorer.png"))
+            group.locator("label.c3-x-as-set").first.click()
+            assert _shown(group) == before, path.name  # and back as set
+        loaded = [u for u in requests if not u.startswith("data:")]
+        assert loaded == [path.as_uri()], path.name  # the page itself, nothing else
+        page.close()
+    assert switched >= 2  # at least one explorer, switched to two settings
+
+
+def test_explorer_settings_table_changes(explorer_pages, browser):
+    # at least one explorer's table follows its setting (a lever that moves the numbers)
+    page = browser.noscript.new_page()
+    changed = []
+    for path in explorer_pages:
+        page.goto(path.as_uri(), wait_until="load")
+        groups = page.locator(EXPLORER)
+        for g in range(groups.count()):
+            group = groups.nth(g)
+            _open(page, group)
+            before = _shown(group)
+            group.locator(".c3-x-controls label:not(.c3-x-as-set)").last.click()
+            after = _shown(group)
+            if before["table"] is not None:
+                changed.append((path.name, after["table"] != before["table"]))
+    page.close()
+    assert changed and all(c for _, c in changed), changed
+
+
+def test_explorer_settings_accessible(explorer_pages, browser):
+    # every radio input labelled; one tab stop per explorer, arrow keys move the setting and
+    # show where focus is; axe-core finds nothing in an explorer and nothing serious elsewhere
+    context = browser.axe
+    problems = []
+    for path in explorer_pages:
+        page = context.new_page()
+        page.goto(path.as_uri(), wait_until="load")
+        unlabelled = page.evaluate(
+            "() => Array.from(document.querySelectorAll('input')).filter("
+            "i => i.labels.length === 0 || !i.labels[0].textContent.trim()).length"
+        )
+        problems += [f"{path.name}: {unlabelled} inputs without a label"] * bool(unlabelled)
+        groups = page.locator(EXPLORER)
+        for g in range(groups.count()):
+            group = groups.nth(g)
+            _open(page, group)
+            # focus starts here, after the inputs, or on the output area that holds them
+            group.locator(".c3-x-intro").click()
+            holds = group.evaluate("g => document.activeElement.contains(g)")
+            page.keyboard.press("Tab" if holds else "Shift+Tab")
+            focused = page.evaluate(
+                "() => [document.activeElement.className, document.activeElement.checked]"
+            )
+            assert focused == ["c3-x-in c3-x-0", True], path.name
+            before = _shown(group)
+            page.keyboard.press("ArrowRight")
+            after = _shown(group)
+            assert after["checked"] != before["checked"], path.name
+            assert after["image"] != before["image"], path.name
+            outline = group.locator(f"label[for={after['checked']!r}]").first.evaluate(
+                "l => getComputedStyle(l).outlineStyle"
+            )
+            assert outline == "solid", path.name  # focus shows on the setting's label
+            page.keyboard.press("Tab")  # on past the explorer, not through its inputs
+            assert not page.evaluate(
+                "() => document.activeElement.classList.contains('c3-x-in')"
+            ), path.name
+        page.add_script_tag(path=str(axe_path()))
+        for v in page.evaluate(AXE_JS):
+            if v["impact"] in BLOCKING:
+                problems.append(f"{path.name}: axe {v['impact']}: {v['id']} at {v['nodes']}")
+        if groups.count():
+            for v in page.evaluate(AXE_EXPLORERS_JS):
+                problems.append(f"{path.name}: axe in an explorer: {v}")
+        page.close()
+    assert problems == []

@@ -157,6 +157,7 @@ SAFE_TAGS = MATH_TAGS | {
     *("ul", "ol", "li", "dl", "dt", "dd", "details", "summary", "figure", "figcaption"),
     *("table", "caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr", "th", "td"),
     "img",
+    *("input", "label"),  # radio inputs switching an explorer's settings (c3lib.kit.explore)
 }
 #: Elements dropped with everything in them (their text would be noise, or worse, on the page).
 DROPPED_WITH_CONTENT = frozenset(
@@ -181,6 +182,8 @@ SAFE_ATTRIBUTES = {
     **{h: {"id"} for h in ("h1", "h2", "h3", "h4", "h5", "h6")},
     "a": {"href"},
     "img": {"src", "alt", "width", "height"},
+    "input": {"type", "name", "id", "checked"},
+    "label": {"for"},
     "ol": {"start", "reversed", "type"},
     "li": {"value"},
     "details": {"open"},
@@ -234,9 +237,16 @@ def _safe_attribute(tag: str, attr: str, value: str) -> str | None:
         return _safe_style(value)
     if attr == "tabindex":  # in the reading order or out of it, never ahead of it
         return value if value in ("0", "-1") else None
+    if attr == "type" and tag == "input":  # radio only; sanitize_html drops any other input
+        return "radio" if value.strip().lower() == "radio" else None
     if attr == "role":
         return value if value in ("region", "note", "group") else None
     return value
+
+
+# an input that is not a radio button (an explorer's setting) is dropped; nh3 writes every
+# attribute as name="value", so its type reads as this
+_NOT_RADIO = re.compile(r'<input(?![^>]*\stype="radio")[^>]*>')
 
 
 @cache
@@ -267,7 +277,7 @@ def sanitize_html(fragment: str | bytes) -> str:
     """
     if isinstance(fragment, bytes):
         fragment = fragment.decode("utf-8", errors="replace")
-    return _cleaner().clean(str(fragment))
+    return _NOT_RADIO.sub("", _cleaner().clean(str(fragment)))
 
 
 def _renderer_class():

@@ -66,6 +66,8 @@ HISTORY_IN_MEMORY = "--HistoryManager.hist_file=:memory:"  # as nbclient does
 IPYKERNEL_LAUNCHER = ["-m", "ipykernel_launcher"]  # in the python3 kernelspec's argv
 IPC_LAUNCHER = ["-m", "c3lib.build.kernels"]  # this module: see launch_ipc_kernel
 KERNEL_FOLDER_PREFIX = "c3-kernel-"  # a kernel's private folder: sockets, connection file
+# a build's kernels draw each explorer at its settings too (c3lib.kit.explore)
+BUILD_KERNEL_ENV = {"C3_STATIC_EXPLORERS": "1"}
 
 
 def kernel_manager_class(folder: str, template: Template | None = None):
@@ -159,7 +161,9 @@ class Kernels:
         try:
             km = kernel_manager_class(folder, template)(kernel_name="python3")
             km.connection_file = os.path.join(folder, "kernel.json")
-            run_sync(km.start_kernel)(cwd=cwd, extra_arguments=[HISTORY_IN_MEMORY])
+            run_sync(km.start_kernel)(
+                cwd=cwd, env={**os.environ, **BUILD_KERNEL_ENV}, extra_arguments=[HISTORY_IN_MEMORY]
+            )
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise

@@ -669,7 +669,9 @@ def _thead(index_names: list, keys: list[tuple], levels: int) -> str:
             for name in index_names:
                 span = f' rowspan="{levels}"' if levels > 1 else ""
                 text = "" if name is None else labels.header(name)
-                cells.append(f'<th scope="col"{span}>{_esc(text)}</th>')
+                # the empty corner over the row labels is a plain cell, not a header
+                tag = f'th scope="col"{span}' if text else f"td{span}"
+                cells.append(f"<{tag}>{_esc(text)}</{tag.split()[0]}>")
         j = 0
         while j < len(keys):
             k = j
