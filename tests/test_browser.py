@@ -463,6 +463,14 @@ def _open(page, group) -> None:
         folded.first.locator(":scope > summary").click()
 
 
+def _explorers(page):
+    """Each explorer of the page with its number, unfolded."""
+    groups = page.locator(EXPLORER)
+    for g in range(groups.count()):
+        _open(page, groups.nth(g))
+        yield g, groups.nth(g)
+
+
 def _shown(group) -> dict:
     """What an explorer shows: the checked setting, its chart and its table."""
     panel = group.locator(".c3-x-panel")
@@ -506,10 +514,7 @@ def test_explorer_settings_switch_without_script(explorer_pages, browser):
         requests = []
         page.on("request", lambda req, seen=requests: seen.append(req.url))
         page.goto(path.as_uri(), wait_until="load")
-        groups = page.locator(EXPLORER)
-        for g in range(groups.count()):
-            group = groups.nth(g)
-            _open(page, group)
+        for g, group in _explorers(page):
             before = _shown(group)
             labels_ = group.locator(".c3-x-controls label:not(.c3-x-as-set)")
             assert labels_.count() >= 1, path.name
@@ -541,10 +546,7 @@ def test_explorer_settings_table_changes(explorer_pages, browser):
     changed = []
     for path in explorer_pages:
         page.goto(path.as_uri(), wait_until="load")
-        groups = page.locator(EXPLORER)
-        for g in range(groups.count()):
-            group = groups.nth(g)
-            _open(page, group)
+        for _, group in _explorers(page):
             before = _shown(group)
             group.locator(".c3-x-controls label:not(.c3-x-as-set)").last.click()
             after = _shown(group)
@@ -567,10 +569,7 @@ def test_explorer_settings_accessible(explorer_pages, browser):
             "i => i.labels.length === 0 || !i.labels[0].textContent.trim()).length"
         )
         problems += [f"{path.name}: {unlabelled} inputs without a label"] * bool(unlabelled)
-        groups = page.locator(EXPLORER)
-        for g in range(groups.count()):
-            group = groups.nth(g)
-            _open(page, group)
+        for _, group in _explorers(page):
             # focus starts here, after the inputs, or on the output area that holds them
             group.locator(".c3-x-intro").click()
             holds = group.evaluate("g => document.activeElement.contains(g)")
@@ -596,7 +595,7 @@ def test_explorer_settings_accessible(explorer_pages, browser):
         for v in page.evaluate(AXE_JS):
             if v["impact"] in BLOCKING:
                 problems.append(f"{path.name}: axe {v['impact']}: {v['id']} at {v['nodes']}")
-        if groups.count():
+        if page.locator(EXPLORER).count():
             for v in page.evaluate(AXE_EXPLORERS_JS):
                 problems.append(f"{path.name}: axe in an explorer: {v}")
         page.close()
