@@ -362,7 +362,7 @@ def settings_html(
     settings = one_at_a_time(controls, budget)
     base = settings[0][1]
     inputs, panels, drawn = [], [], []  # drawn: (panel body, its settings in words)
-    index = {}  # (control moved, its value) → setting number
+    index = {}  # (control moved, setting number) → the control's value there
     for i, (moved, values) in enumerate(settings):
         checked = " checked" if i == 0 else ""
         inputs.append(
@@ -374,6 +374,12 @@ def settings_html(
         panels.append(f'<div class="c3-x-panel c3-x-{i}">{body}</div>')
         if moved is not None:
             index[moved, i] = values[moved]
+    if all(_same_drawing(b, t, drawn[0]) for b, t in drawn[1:]):
+        return (
+            f'<div class="c3-explorer-static c3-explorer-moot">{drawn[0][0]}'
+            '<p class="c3-x-intro">No lever of this explorer changes these results for this '
+            "pair: it is shown as the workbook sets it.</p></div>"
+        )
     rows = []
     for name, control in controls.items():
         labels_ = [(base[name], 0)] + [(v, i) for (n, i), v in index.items() if n == name]
@@ -388,12 +394,6 @@ def settings_html(
         rows.append(
             f'<div class="c3-x-control"><span class="c3-x-name">'
             f"{html.escape(_description(name, control))}</span> {cells}</div>"
-        )
-    if all(_same_drawing(b, t, drawn[0]) for b, t in drawn[1:]):
-        return (
-            f'<div class="c3-explorer-static c3-explorer-moot">{drawn[0][0]}'
-            '<p class="c3-x-intro">No lever of this explorer changes these results for this '
-            "pair: it is shown as the workbook sets it.</p></div>"
         )
     title = caption or "Explorer"
     return (
